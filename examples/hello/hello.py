@@ -1,0 +1,2 @@
+import os
+print('hello from %s' % os.name)
