@@ -1,0 +1,36 @@
+//go:build unix
+
+package interp
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// checkOwnership applies the Unix rule to the interpreter and the trust paths.
+func checkOwnership(exe string, trust []string) []Problem {
+	return checkUnixPaths(exe, trust, "", lstatOwner, os.Readlink)
+}
+
+func checkUnixPaths(exe string, trust []string, stopAt string, lstat lstatFunc, readlink readlinkFunc) []Problem {
+	c := newUnixChecker(lstat, readlink, stopAt)
+	c.check(exe, true)
+	for _, t := range trust {
+		c.check(t, false)
+	}
+	return c.problems
+}
+
+func lstatOwner(p string) (uint32, fs.FileMode, error) {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return 0, 0, err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0, fmt.Errorf("lstat %s: no owner information", p)
+	}
+	return st.Uid, fi.Mode(), nil
+}
