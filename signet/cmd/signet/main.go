@@ -1,0 +1,318 @@
+// Command signet seals Python applications into tamper-resistant loaders and
+// verifies sealed deliveries.
+//
+//	signet seal --main hello.py [--root DIR] --python PATH [--target OS/ARCH] -o dist/hello
+//	signet verify [--json] LOADER
+//	signet manifest LOADER
+//	signet version
+//	signet help [COMMAND]
+//
+// Exit status: 0 on success, 1 when the command fails (for verify: when any check fails),
+// 2 on a usage error.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/signet-dev/signet/signet/audit"
+	"github.com/signet-dev/signet/signet/manifest"
+	"github.com/signet-dev/signet/signet/payload"
+	"github.com/signet-dev/signet/signet/seal"
+	"github.com/signet-dev/signet/signet/stubs"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"seal", "seal an app: write a loader that verifies it at every start", runSeal},
+		{"verify", "check an installed delivery offline, as the loader would", runVerify},
+		{"manifest", "print a loader's sealed digests in sha256sum -c form", runManifest},
+		{"version", "print the version of signet", runVersion},
+		{"help", "explain a command", nil},
+	}
+}
+
+// run is the whole program: it parses args (without the program name) and returns the exit
+// status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		return runHelp(ctx, rest, stdout, stderr)
+	}
+	for _, c := range commands() {
+		if c.name == name && c.run != nil {
+			return c.run(ctx, rest, stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "signet: unknown command %q (try: signet help)\n", name)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "signet seals Python apps into tamper-resistant loaders.\n\nUsage:\n  signet COMMAND [flags]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun 'signet help COMMAND' or 'signet COMMAND -h' for a command's flags.\n")
+}
+
+func runHelp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] && c.run != nil {
+			return c.run(ctx, []string{"-h"}, stdout, stderr)
+		}
+	}
+	if args[0] == "help" {
+		usage(stdout)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "signet help: unknown command %q\n", args[0])
+	return exitUsage
+}
+
+// newFlags makes a subcommand's flag set; its usage text is printed by parse.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parse parses args. It returns -1 to go on, or the exit status: 0 after printing the help
+// for -h, 2 after a usage error.
+func parse(fs *flag.FlagSet, args []string, help string, stdout, stderr io.Writer) int {
+	printHelp := func(w io.Writer) {
+		fmt.Fprint(w, help)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(stdout)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "signet %s: %v\n", fs.Name(), err)
+		fmt.Fprintf(stderr, "run 'signet %s -h' for its flags\n", fs.Name())
+		return exitUsage
+	}
+	return -1
+}
+
+func usageError(stderr io.Writer, cmd, format string, args ...any) int {
+	fmt.Fprintf(stderr, "signet %s: %s\n", cmd, fmt.Sprintf(format, args...))
+	fmt.Fprintf(stderr, "run 'signet %s -h' for its flags\n", cmd)
+	return exitUsage
+}
+
+func failure(stderr io.Writer, cmd string, err error) int {
+	fmt.Fprintf(stderr, "signet %s: %v\n", cmd, err)
+	return exitFailure
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+const sealHelp = `Usage: signet seal --main SCRIPT [--root DIR] --python PATH [--target OS/ARCH] -o LOADER [flags]
+
+Seal the app in --root: hash every file, record the interpreter, and write LOADER, which
+verifies the app at every start and then runs SCRIPT with the interpreter.
+
+The loader checks the directory it sits in. If LOADER is written directly into --root, the
+root is the delivery. Otherwise every sealed file is copied next to LOADER, and LOADER's
+directory is the delivery (ship that directory). __pycache__ directories are refused when
+sealing in place and left out (not sealed, not copied) otherwise. Before LOADER is written,
+the delivery is checked exactly as the loader will check it; LOADER is written atomically,
+and nothing is left at its path if sealing fails.
+
+For a windows target, ".exe" is added to LOADER; give --python as the interpreter's path
+on the target (C:/Python311/python.exe) and --python-version.
+
+Flags:
+`
+
+func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("seal")
+	var o seal.Options
+	var level string
+	var trust listFlag
+	fs.StringVar(&o.Main, "main", "", "entry `script`, relative to --root (required)")
+	fs.StringVar(&o.Root, "root", ".", "app root `directory`")
+	fs.StringVar(&o.Python, "python", "", "absolute `path` of the interpreter executable (required)")
+	fs.StringVar(&o.Target, "target", runtime.GOOS+"/"+runtime.GOARCH, "`os/arch` of the loader: "+strings.Join(stubs.Targets, ", "))
+	fs.StringVar(&o.Output, "o", "", "`path` of the loader to write (required)")
+	fs.StringVar(&level, "level", string(manifest.LevelEnforce), "enforce (refuse to start on any problem) or warn (report, then start; development only)")
+	fs.BoolVar(&o.SealRuntime, "seal-runtime", false, "also seal the interpreter's own files and pin its digest")
+	fs.StringVar(&o.PythonVersion, "python-version", "", "interpreter `X.Y`: required for a target that cannot run here, else checked")
+	fs.StringVar(&o.PythonSHA256, "python-sha256", "", "pin the interpreter executable's `sha256` (64 hex digits)")
+	fs.Var(&trust, "python-trust", "trusted interpreter `path` (repeatable): replaces the paths asked from the interpreter")
+	fs.StringVar(&o.Stub, "stub", "", "prebuilt loader stub `file` (default: build it once with the local Go toolchain)")
+	if code := parse(fs, args, sealHelp, stdout, stderr); code >= 0 {
+		return code
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageError(stderr, "seal", "unexpected argument %q (flags go before arguments; seal takes none)", fs.Arg(0))
+	case o.Main == "":
+		return usageError(stderr, "seal", "--main is required: the entry script, relative to --root")
+	case o.Python == "":
+		return usageError(stderr, "seal", "--python is required: the absolute path of the interpreter executable")
+	case o.Output == "":
+		return usageError(stderr, "seal", "-o is required: the path of the loader to write, e.g. dist/hello")
+	case level != string(manifest.LevelEnforce) && level != string(manifest.LevelWarn):
+		return usageError(stderr, "seal", "--level %q: want enforce or warn", level)
+	}
+	if _, _, err := stubs.ParseTarget(o.Target); err != nil {
+		return usageError(stderr, "seal", "--target: %v", err)
+	}
+	o.Level = manifest.Level(level)
+	o.PythonTrust = trust
+	o.CopyApp = true
+	res, err := seal.Seal(ctx, o)
+	if err != nil {
+		return failure(stderr, "seal", err)
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(stderr, "signet seal: note: left out %s (bytecode cache; not sealed, not copied)\n", s)
+	}
+	fmt.Fprintf(stdout, "sealed %s: %d files, entry %s, level %s, target %s, Python %s at %s\n",
+		res.Loader, len(res.Manifest.Files), res.Manifest.Entry, res.Manifest.Level, o.Target,
+		res.Manifest.PythonVersion, res.Manifest.PythonPath)
+	if res.Copied > 0 {
+		fmt.Fprintf(stdout, "copied %d app files next to the loader: ship its whole directory\n", res.Copied)
+	}
+	if res.Manifest.Level == manifest.LevelWarn {
+		fmt.Fprintf(stderr, "signet seal: warning: level warn: the loader reports problems but still starts the app; do not deliver it\n")
+	}
+	return exitOK
+}
+
+const verifyHelp = `Usage: signet verify [--json] LOADER
+
+Check an installed delivery offline: the loader's payload, every sealed file in its
+directory (MODIFIED, MISSING, UNEXPECTED), sealed runtime files, and the interpreter rule
+when LOADER is for this OS. Exits 0 only when everything holds; a warn-level loader always
+fails.
+
+Flags:
+`
+
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("verify")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if code := parse(fs, args, verifyHelp, stdout, stderr); code >= 0 {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return usageError(stderr, "verify", "want exactly one LOADER argument, got %d", fs.NArg())
+	}
+	report, err := audit.Verify(fs.Arg(0), audit.Options{})
+	if err != nil {
+		return failure(stderr, "verify", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return failure(stderr, "verify", err)
+		}
+	} else {
+		fmt.Fprint(stdout, report.Text())
+	}
+	if !report.OK {
+		return exitFailure
+	}
+	return exitOK
+}
+
+const manifestHelp = `Usage: signet manifest LOADER
+
+Print the sealed files of LOADER as "<sha256>  <path>" lines, so that
+    cd APPROOT && signet manifest ./hello | sha256sum -c
+checks the app with an independent tool.
+`
+
+func runManifest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("manifest")
+	if code := parse(fs, args, manifestHelp, stdout, stderr); code >= 0 {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return usageError(stderr, "manifest", "want exactly one LOADER argument, got %d", fs.NArg())
+	}
+	b, err := payload.FindInFile(fs.Arg(0)) // its errors name the file
+	if err != nil {
+		return failure(stderr, "manifest", err)
+	}
+	m, err := manifest.Decode(b)
+	if err != nil {
+		return failure(stderr, "manifest", fmt.Errorf("%s: %w", fs.Arg(0), err))
+	}
+	if _, err := stdout.Write(m.SHA256SumLines()); err != nil {
+		return failure(stderr, "manifest", err)
+	}
+	return exitOK
+}
+
+const versionHelp = `Usage: signet version
+
+Print the version of signet and of the Go toolchain it was built with (which also builds
+the loader stubs).
+`
+
+func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("version")
+	if code := parse(fs, args, versionHelp, stdout, stderr); code >= 0 {
+		return code
+	}
+	if fs.NArg() != 0 {
+		return usageError(stderr, "version", "unexpected argument %q", fs.Arg(0))
+	}
+	version := "(devel)"
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		version = info.Main.Version
+	}
+	fmt.Fprintf(stdout, "signet %s %s\n", version, runtime.Version())
+	return exitOK
+}

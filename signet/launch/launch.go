@@ -1,0 +1,113 @@
+// Package launch starts CPython hardened for a sealed app: it builds the interpreter's
+// argument vector and allow-listed environment, hands the Python bootstrap and the manifest
+// to the interpreter without a temporary file, and replaces the loader with the interpreter
+// (Linux: execve of a sealed memfd reader) or spawns it and waits (Windows: an inherited
+// pipe, a kill-on-close job object).
+//
+// The bootstrap (bootstrap.py, embedded) runs before any app code: it checks the hardened
+// interpreter state, installs the sealed import finder that re-verifies every module it
+// loads, and runs the entry script from verified bytes. See docs/design.md, "Launch" and
+// "The bootstrap".
+//
+// It imports only the standard library: it is part of the loader stub.
+package launch
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ExitRefused is the exit code of the bootstrap when it refuses at import time: a module
+// changed since the start-up check, a name is not sealed, or the interpreter is not in the
+// hardened state. bootstrap.py uses the same number.
+const ExitRefused = 106
+
+// bootstrapSource is the Python bootstrap, run by the reader (see reader) before any app code.
+//
+//go:embed bootstrap.py
+var bootstrapSource string
+
+// bootstrapLazySource is the part of the bootstrap that it compiles only when needed
+// (importlib.resources, multiprocessing children).
+//
+//go:embed bootstrap_lazy.py
+var bootstrapLazySource string
+
+// reader is the program given to the interpreter with -c. It reads the payload (bootstrap,
+// lazy bootstrap, manifest) from the inherited descriptor argv[1] (on Windows a handle value,
+// turned into a descriptor with msvcrt) to its end, closes it, and runs the first argv[2]
+// bytes as the bootstrap, passing the whole payload in the global _signet_payload. It uses
+// only the built-in modules sys and posix (Windows: nt and msvcrt); importing os would cost
+// as much as a third of the bootstrap.
+const reader = "import sys;w=sys.platform=='win32';o=__import__('nt' if w else 'posix');" +
+	"a=sys.argv;f=int(a[1]);f=__import__('msvcrt').open_osfhandle(f,o.O_RDONLY|o.O_BINARY) if w else f;" +
+	"b=b''.join(iter(lambda:o.read(f,1<<20),b''));o.close(f);" +
+	"g={'__name__':'__signet_bootstrap__','__builtins__':__builtins__,'_signet_payload':b};" +
+	"del w,o,a,f,b;" +
+	"exec(compile(g['_signet_payload'][:int(sys.argv[2])],'<signet-bootstrap>','exec',dont_inherit=True),g)"
+
+// interpreterFlags harden CPython: -I (isolated: no PYTHON* variables, no script or current
+// directory and no user site on sys.path), -S (no site module, no .pth files), -B (write no
+// bytecode), and frozen start-up modules.
+var interpreterFlags = []string{"-I", "-S", "-B", "-X", "frozen_modules=on"}
+
+// Config is what the loader knows when it hands over to the interpreter.
+type Config struct {
+	Interpreter string   // absolute path of the python executable, native form
+	AppRoot     string   // absolute real path of the app root
+	Loader      string   // absolute real path of the loader executable (becomes sys.executable and sys.argv[0])
+	AppName     string   // e.g. "hello" (Linux: written to /proc/self/comm by the bootstrap)
+	Manifest    []byte   // canonical manifest bytes (docs/design.md "The manifest")
+	Args        []string // app arguments (os.Args[1:])
+	Environ     []string // os.Environ(); filtered through AllowedEnv
+}
+
+// Argv returns the interpreter's exact argument vector:
+//
+//	[Interpreter, -I, -S, -B, -X, frozen_modules=on, -c, <reader>,
+//	 <fd>, <bootLen>, <lazyLen>, <AppRoot>, <Loader>, <AppName>, --, Args...]
+//
+// fd is the inherited descriptor (Windows: handle value) holding the payload: the bootstrap
+// (bootLen bytes), the lazy bootstrap (lazyLen bytes, a constant of this package), then the
+// manifest.
+// argv[0] is the interpreter's own path, so that neither sys.executable nor the pyvenv.cfg
+// search can be steered by the loader's name.
+func Argv(cfg Config, fd int, bootLen int) []string {
+	argv := make([]string, 0, len(interpreterFlags)+10+len(cfg.Args))
+	argv = append(argv, cfg.Interpreter)
+	argv = append(argv, interpreterFlags...)
+	argv = append(argv, "-c", reader, strconv.Itoa(fd), strconv.Itoa(bootLen),
+		strconv.Itoa(len(bootstrapLazySource)), cfg.AppRoot, cfg.Loader, cfg.AppName, "--")
+	return append(argv, cfg.Args...)
+}
+
+// payload returns the bytes handed to the reader and the length of the bootstrap part.
+func payload(manifest []byte) ([]byte, int) {
+	b := make([]byte, 0, len(bootstrapSource)+len(bootstrapLazySource)+len(manifest))
+	b = append(b, bootstrapSource...)
+	b = append(b, bootstrapLazySource...)
+	return append(b, manifest...), len(bootstrapSource)
+}
+
+// check refuses a Config the loader should never produce.
+func (cfg Config) check(isAbs func(string) bool) error {
+	for _, f := range []struct{ name, value string }{
+		{"interpreter", cfg.Interpreter}, {"app root", cfg.AppRoot}, {"loader", cfg.Loader},
+	} {
+		if !isAbs(f.value) {
+			return fmt.Errorf("launch: %s path %q is not absolute", f.name, f.value)
+		}
+	}
+	if len(cfg.Manifest) == 0 {
+		return errors.New("launch: empty manifest")
+	}
+	for _, s := range append([]string{cfg.Interpreter, cfg.AppRoot, cfg.Loader, cfg.AppName}, cfg.Args...) {
+		if strings.IndexByte(s, 0) >= 0 {
+			return fmt.Errorf("launch: argument %q contains a NUL byte", s)
+		}
+	}
+	return nil
+}
