@@ -1,0 +1,5 @@
+from .pricing.tax import apply
+
+
+def total(items):
+    return round(apply(sum(items)), 2)
