@@ -185,13 +185,3 @@ func TestUsageErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestSavedPasswordNotAvailableYet(t *testing.T) {
-	f := newFixture(t)
-	out := filepath.Join(t.TempDir(), "signed.exe")
-	code, msg := runSign(t, "--pfx", f.pki.Path("modern.pfx"), "--saved-password", f.in, "-o", out)
-	if code != 1 || !strings.Contains(msg, "not available yet") {
-		t.Fatalf("exit %d: %s", code, msg)
-	}
-	assertAbsent(t, out)
-}

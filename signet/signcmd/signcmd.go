@@ -33,7 +33,7 @@ const (
 )
 
 const usage = `usage:
-  signet sign --pfx FILE (--password-file F | --password-env VAR) [--timestamp URL ...] IN -o OUT
+  signet sign --pfx FILE (--password-file F | --password-env VAR | --saved-password) [--timestamp URL ...] IN -o OUT
   signet sign --digest-out DIGEST IN
   signet sign --signature-in SIG --cert-chain CHAIN.pem [--timestamp URL ...] IN -o OUT
 
@@ -41,6 +41,8 @@ Signs the Windows loader IN with Authenticode (SHA-256) and writes OUT.
 --digest-out writes the 32 bytes an external signer must sign as a SHA-256
 digest, e.g.
   openssl pkeyutl -sign -inkey key.pem -pkeyopt digest:sha256 -in DIGEST -out SIG
+--saved-password uses the password that 'signet password save FILE' stored
+in the OS keystore of the current user.
 --timestamp may repeat; the authorities are tried in order.
 `
 
@@ -91,7 +93,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.pfxPath, "pfx", "", "PKCS#12 file with the key and certificate chain")
 	fs.StringVar(&o.passwordFile, "password-file", "", "file holding the .pfx password (mode 0600 or stricter)")
 	fs.StringVar(&o.passwordEnv, "password-env", "", "name of the environment variable holding the .pfx password")
-	fs.BoolVar(&o.savedPassword, "saved-password", false, "use the password saved in the OS keyring")
+	fs.BoolVar(&o.savedPassword, "saved-password", false, "use the password saved in the OS keystore by 'signet password save'")
 	fs.Var(&o.timestamps, "timestamp", "RFC 3161 time-stamping authority URL (repeatable)")
 	fs.StringVar(&o.digestOut, "digest-out", "", "write the digest to sign externally and stop")
 	fs.StringVar(&o.signatureIn, "signature-in", "", "attach this externally made signature")
@@ -218,13 +220,20 @@ func stamper(ts *tsa.Client) pkcs9.Timestamper {
 }
 
 func signWithPFX(ctx context.Context, o *options, prep *authenticode.Prepared, ts *tsa.Client) ([]byte, error) {
-	password, err := readPassword(o)
+	data, err := readPFX(o.pfxPath)
 	if err != nil {
 		return nil, err
 	}
-	id, err := pfx.Load(o.pfxPath, password)
+	password, err := readPassword(o, data)
+	if err != nil {
+		return nil, err
+	}
+	id, err := openPFX(o.pfxPath, data, password)
 	clear(password)
 	if err != nil {
+		if o.savedPassword && errors.Is(err, pfx.ErrWrongPassword) {
+			return nil, fmt.Errorf("%w (the saved password); save the right one with: signet password save %s", err, o.pfxPath)
+		}
 		return nil, err
 	}
 	if err := authenticode.CheckSigningCert(id.Leaf, now()); err != nil {
