@@ -48,6 +48,12 @@ const (
 type Options struct {
 	// Workers is the number of files hashed at once; 0 means all cores.
 	Workers int
+	// Recompile checks every sealed bytecode file against its sealed source, compiled again
+	// (signet verify --recompile): a problem of kind BYTECODE for each that differs.
+	Recompile bool
+	// Python is the interpreter Recompile compiles with; "" means the sealed one (when the
+	// loader is for this OS).
+	Python string
 }
 
 // Report is the outcome of Verify. Its JSON form (field names are stable):
@@ -60,6 +66,7 @@ type Options struct {
 //	  "level": "enforce",                // from the manifest; absent if it cannot be read
 //	  "entry": "hello.py",
 //	  "files": 3,                        // sealed files, runtime files included
+//	  "recompiled": 4,                   // with Options.Recompile: bytecode files checked
 //	  "interpreter": {"path": "/usr/bin/python3.11", "version": "3.11",
 //	                  "sha256": "", "checked": true, "note": ""},
 //	  "problems": [{"kind": "MODIFIED", "path": "hello.py",
@@ -73,6 +80,7 @@ type Report struct {
 	Level       string       `json:"level,omitempty"`
 	Entry       string       `json:"entry,omitempty"`
 	Files       int          `json:"files"`
+	Recompiled  int          `json:"recompiled,omitempty"` // sealed bytecode files checked by --recompile
 	Interpreter *Interpreter `json:"interpreter,omitempty"`
 	Problems    []Problem    `json:"problems"`
 }
@@ -150,6 +158,11 @@ func Verify(loader string, opts Options) (*Report, error) {
 		return nil, err
 	}
 	sameOS := goos == runtime.GOOS
+	if opts.Recompile {
+		if err := r.recompile(filepath.Dir(real), m, opts, sameOS); err != nil {
+			return nil, err
+		}
+	}
 	if m.SealRuntime {
 		r.checkRuntime(m, sameOS)
 	}
@@ -398,6 +411,9 @@ func (r *Report) Text() string {
 			b.WriteString(": ok")
 		}
 		b.WriteString("\n")
+	}
+	if r.Recompiled > 0 {
+		fmt.Fprintf(&b, "recompiled %d sealed bytecode files from their sealed sources\n", r.Recompiled)
 	}
 	for _, p := range r.Problems {
 		b.WriteString(p.String())

@@ -1,13 +1,16 @@
 # signet bootstrap: runs inside CPython before any app code.
 #
 # The loader starts the interpreter as
-#   python -I -S -B -X frozen_modules=on -c <reader> FD BOOTLEN LAZYLEN APPROOT LOADER APPNAME
-#          -- ARGS...
+#   python -I -S -B -X frozen_modules=on -c <reader> FD FORM BOOTLEN LAZYLEN PYCLEN APPROOT
+#          LOADER APPNAME -- ARGS...
 # The reader reads the payload from FD (a sealed memfd on Linux, an inherited pipe on
-# Windows): this file (BOOTLEN bytes), bootstrap_lazy.py (LAZYLEN bytes), then the manifest.
-# It closes FD and runs this file with the whole payload in the global `_signet_payload`.
-# bootstrap_lazy.py (importlib.resources, multiprocessing) is compiled only when needed:
-# compiling is most of what the bootstrap costs.
+# Windows): this file (BOOTLEN bytes), bootstrap_lazy.py (LAZYLEN bytes), the sealed module
+# bytecode the loader read and verified (PYCLEN bytes; see _App.preloaded), then the manifest.
+# FORM is "py" when both parts are source, "pyc" when they are the bytecode `signet seal`
+# compiled from exactly this source (a 16-byte pyc header, then marshal data). The reader
+# closes FD and runs this file with the whole payload in the global `_signet_payload`.
+# bootstrap_lazy.py (importlib.resources, multiprocessing) is loaded only when needed:
+# compiling is most of what the bootstrap costs when it comes as source.
 #
 # This file may use only built-in and frozen modules until the app runs: no os (the built-in
 # posix or nt module serves), hashlib, json, re, typing. It checks that the interpreter is in
@@ -20,6 +23,7 @@
 
 import sys
 import _imp
+import marshal
 import _frozen_importlib as _bootstrap
 import _frozen_importlib_external as _bootstrap_external
 
@@ -43,6 +47,9 @@ _APP_ROLES = ("entry", "module", "extension", "bytecode", "data")
 _HEADER_KEYS = ("entry", "level", "python-path", "python-version", "python-sha256",
                 "seal-runtime")
 _MAIN_NAME = "__signet_main__"
+_BYTECODE_DIR = "__signet_pyc__"
+_MAGIC = _bootstrap_external.MAGIC_NUMBER
+_PYC_HEADER = 16
 
 
 def _flush_std():
@@ -188,17 +195,41 @@ def _check_interpreter(header, trust, app_root):
 class _App:
     """The sealed file set and how Python module names map onto it."""
 
-    def __init__(self, app_root, header, files):
+    def __init__(self, app_root, header, files, pyc_blob):
         self.root = app_root
         self._root_parts = _fold_parts(_components(app_root))
         self.header = header
         self.files = {p: r for p, r in files.items() if r[2] != "runtime"}
+        # module app path -> app path of its sealed bytecode (docs/design.md "Sealed bytecode")
+        self.bytecode = {}
+        pyc_prefix = _BYTECODE_DIR + "/" + header["python-version"] + "/"
+        # Sealed bytecode the loader read and verified, back to back in manifest order:
+        # every bytecode record under pyc_prefix ending in .pyc, except the bootstrap's own
+        # (signet/launch preloadBytecode). app path -> its bytes; empty when the loader sent
+        # none (the files are then read and hashed here at import).
+        self.preloaded = {}
+        if pyc_blob:
+            offset = 0
+            for rel, (_, size, role) in self.files.items():
+                if (role == "bytecode" and rel.startswith(pyc_prefix) and rel.endswith(".pyc")
+                        and not rel.startswith(pyc_prefix + "__signet_bootstrap")):
+                    self.preloaded[rel] = (offset, size)
+                    offset += size
+            if offset != len(pyc_blob):
+                _refuse("the loader passed a malformed payload (preloaded bytecode)")
+        self._pyc_blob = pyc_blob
         # name -> (kind, relative path); kind: package, module, extension, namespace
         self.index = {}
         self._tree = None
         ext_suffixes = _bootstrap_external.EXTENSION_SUFFIXES
         packages, modules, namespaces = {}, {}, {}
         for rel, (_, _, role) in self.files.items():
+            if rel.startswith(_BYTECODE_DIR + "/"):
+                if (role == "bytecode" and rel.startswith(pyc_prefix) and rel.endswith(".pyc")
+                        and self.files.get(rel[len(pyc_prefix):-4], ("", 0, ""))[2]
+                        in ("module", "entry")):
+                    self.bytecode[rel[len(pyc_prefix):-4]] = rel
+                continue  # sealed bytecode is not importable by name
             parts = rel.split("/")
             for i in range(1, len(parts)):
                 if "." not in parts[i - 1]:
@@ -257,6 +288,9 @@ class _App:
 
     def read_verified(self, rel):
         """Reads a sealed file once and returns its bytes if they match the manifest."""
+        span = self.preloaded.get(rel)
+        if span is not None:  # verified by the loader, sealed in the payload
+            return self._pyc_blob[span[0]:span[0] + span[1]].tobytes()
         record = self.files.get(rel)
         if record is None:
             _die("UNEXPECTED", rel, "not sealed")
@@ -344,8 +378,8 @@ class SealedFinder:
 
     def find_spec(self, fullname, path=None, target=None):
         app = self._app
-        if _imp.is_builtin(fullname) or _imp.is_frozen(fullname):
-            return None
+        if _imp.is_builtin(fullname) or _imp.is_frozen(fullname) or fullname == _BYTECODE_DIR:
+            return None  # (the sealed bytecode directory is no package)
         parent = fullname.rpartition(".")[0]
         parent_dir = _sealed_dir_of(parent) if parent else None
         found = app.index.get(fullname)
@@ -405,6 +439,8 @@ def _spec(app, fullname, kind, rel):
         spec = _bootstrap.ModuleSpec(fullname, loader, origin=app.abspath(rel),
                                      is_package=is_package)
         spec.has_location = True
+        if loader.pyc_rel is not None and fullname != _MAIN_NAME:
+            spec.cached = app.abspath(loader.pyc_rel)
     if is_package:
         spec.submodule_search_locations = [app.abspath(loader.dir_rel)]
     return spec
@@ -423,6 +459,7 @@ class SealedLoader:
         else:
             self.dir_rel = rel.rpartition("/")[0]
         self.path = app.abspath(rel)
+        self.pyc_rel = app.bytecode.get(rel) if kind in ("module", "package-module") else None
 
     def __repr__(self):
         return "<SealedLoader %r from %r>" % (self.name, self.rel)
@@ -446,8 +483,11 @@ class SealedLoader:
     def get_code(self, fullname):
         if self.kind == "namespace" or self.kind.endswith("extension"):
             return None
-        # bytecode role: the hook for sealed .pyc files (docs/design.md "Sealed bytecode")
-        # goes here; until then every module is compiled from its verified source.
+        if self.pyc_rel is not None:
+            # sealed bytecode: loaded from the verified bytes, never from __pycache__
+            code = _load_pyc(self._app.read_verified(self.pyc_rel), self.pyc_rel)
+            _imp._fix_co_filename(code, self.path)
+            return code
         source = self._app.read_verified(self.rel)
         return compile(source, self.path, "exec", dont_inherit=True)
 
@@ -474,6 +514,22 @@ class SealedLoader:
     def get_resource_reader(self, fullname):
         _load_lazy()
         return SealedResources(self._app, self.dir_rel)
+
+
+def _load_pyc(data, rel):
+    """The code object of verified sealed bytecode (a pyc file); refuses (exit 106) bytecode
+    compiled for another interpreter, never falling back to anything else."""
+    if data[:4] != _MAGIC:
+        _refuse("the sealed bytecode %s was compiled for another Python (magic number %s, this "
+                "interpreter's is %s): re-seal the app for the interpreter it runs with"
+                % (rel, data[:4].hex(), _MAGIC.hex()))
+    try:
+        code = marshal.loads(memoryview(data)[_PYC_HEADER:])
+    except (ValueError, EOFError, TypeError) as err:
+        _refuse("the sealed bytecode %s cannot be loaded (%s): re-seal the app" % (rel, err))
+    if type(code) is not type(_load_pyc.__code__):
+        _refuse("the sealed bytecode %s holds no code object: re-seal the app" % rel)
+    return code
 
 
 # --- start --------------------------------------------------------------------------------
@@ -540,15 +596,20 @@ def _run_main(app, finder):
         raise SystemExit(1)
 
 
-_lazy_source = None
+_lazy_part = None  # (form, bytes) of bootstrap_lazy.py until it is loaded
 
 
 def _load_lazy():
-    """Compiles and runs bootstrap_lazy.py in this module's namespace, once."""
-    global _lazy_source
-    if _lazy_source is not None:
-        source, _lazy_source = _lazy_source, None
-        exec(compile(source, "<signet-bootstrap-lazy>", "exec", dont_inherit=True), globals())
+    """Runs bootstrap_lazy.py in this module's namespace, once: its sealed bytecode when the
+    loader sent bytecode, else compiled from source."""
+    global _lazy_part
+    if _lazy_part is not None:
+        (form, data), _lazy_part = _lazy_part, None
+        if form == "pyc":
+            code = _load_pyc(data, "of the bootstrap")
+        else:
+            code = compile(data, "<signet-bootstrap-lazy>", "exec", dont_inherit=True)
+        exec(code, globals())
 
 
 def _small_int(text):
@@ -558,24 +619,27 @@ def _small_int(text):
 
 
 def _main():
-    global _lazy_source
+    global _lazy_part
     argv = sys.argv
-    if len(argv) < 8 or argv[7] != "--":
+    if len(argv) < 10 or argv[9] != "--" or argv[2] not in ("py", "pyc"):
         _refuse("the loader passed malformed launch arguments")
-    boot_len, lazy_len = _small_int(argv[2]), _small_int(argv[3])
-    app_root, loader, app_name, args = argv[4], argv[5], argv[6], argv[8:]
+    form, boot_len, lazy_len, pyc_len = (argv[2], _small_int(argv[3]), _small_int(argv[4]),
+                                         _small_int(argv[5]))
+    app_root, loader, app_name, args = argv[6], argv[7], argv[8], argv[10:]
     payload = globals().pop("_signet_payload", None)
-    if (boot_len is None or lazy_len is None or type(payload) is not bytes
-            or boot_len + lazy_len > len(payload)):
+    if (boot_len is None or lazy_len is None or pyc_len is None or type(payload) is not bytes
+            or boot_len + lazy_len + pyc_len > len(payload)):
         _refuse("the loader passed a malformed payload")
-    _lazy_source = payload[boot_len:boot_len + lazy_len]
+    _lazy_part = (form, payload[boot_len:boot_len + lazy_len])
+    start = boot_len + lazy_len
     try:
-        header, trust, files = _parse_manifest(payload[boot_len + lazy_len:].decode("utf-8"))
+        header, trust, files = _parse_manifest(payload[start + pyc_len:].decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as err:
         _refuse("the sealed manifest is damaged: %s" % err)
+    pyc_blob = memoryview(payload)[start:start + pyc_len]
     del payload
     _check_interpreter(header, trust, app_root)
-    app = _App(app_root, header, files)
+    app = _App(app_root, header, files, pyc_blob)
     finder = SealedFinder(app)
     sys.meta_path.insert(0, finder)
     sys.modules["signet_runtime"] = _runtime_module(app, loader, app_name)

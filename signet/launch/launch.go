@@ -38,16 +38,28 @@ var bootstrapLazySource string
 
 // reader is the program given to the interpreter with -c. It reads the payload (bootstrap,
 // lazy bootstrap, manifest) from the inherited descriptor argv[1] (on Windows a handle value,
-// turned into a descriptor with msvcrt) to its end, closes it, and runs the first argv[2]
-// bytes as the bootstrap, passing the whole payload in the global _signet_payload. It uses
-// only the built-in modules sys and posix (Windows: nt and msvcrt); importing os would cost
-// as much as a third of the bootstrap.
-const reader = "import sys;w=sys.platform=='win32';o=__import__('nt' if w else 'posix');" +
+// turned into a descriptor with msvcrt) to its end, closes it, and runs the first argv[3]
+// bytes as the bootstrap, passing the whole payload in the global _signet_payload. argv[2]
+// says what those bytes are: "py" (source, compiled here) or "pyc" (sealed bytecode: a
+// 16-byte pyc header, whose magic number must be the running interpreter's, then marshal
+// data). A wrong magic number is a refusal (exit 106): the app was sealed for another
+// interpreter. It uses only the built-in modules sys, marshal and posix (Windows: nt and
+// msvcrt) and the already loaded frozen importlib; importing os would cost as much as a
+// third of the bootstrap.
+const reader = "import sys,marshal;w=sys.platform=='win32';o=__import__('nt' if w else 'posix');" +
 	"a=sys.argv;f=int(a[1]);f=__import__('msvcrt').open_osfhandle(f,o.O_RDONLY|o.O_BINARY) if w else f;" +
 	"b=b''.join(iter(lambda:o.read(f,1<<20),b''));o.close(f);" +
-	"g={'__name__':'__signet_bootstrap__','__builtins__':__builtins__,'_signet_payload':b};" +
-	"del w,o,a,f,b;" +
-	"exec(compile(g['_signet_payload'][:int(sys.argv[2])],'<signet-bootstrap>','exec',dont_inherit=True),g)"
+	"g={'__name__':'__signet_bootstrap__','__builtins__':__builtins__,'_signet_payload':b};n=int(a[3]);" +
+	"c=compile(b[:n],'<signet-bootstrap>','exec',dont_inherit=True) if a[2]=='py' else " +
+	"marshal.loads(b[16:n]) if a[2]=='pyc' and n>16 and b[:4]==sys.modules['_frozen_importlib_external'].MAGIC_NUMBER else " +
+	"o.write(2,b'" + readerRefusal + "\\n') and o._exit(106);" +
+	"del w,o,a,f,b,n;exec(c,g)"
+
+// readerRefusal is what the reader prints when the sealed bootstrap bytecode does not fit
+// the running interpreter.
+// It goes into a Python bytes literal in single quotes: no quote, backslash or non-ASCII.
+const readerRefusal = "signet: refused: the sealed bytecode of the bootstrap was compiled for another Python " +
+	"(its magic number is not the one of this interpreter): re-seal the app for the interpreter it runs with"
 
 // interpreterFlags harden CPython: -I (isolated: no PYTHON* variables, no script or current
 // directory and no user site on sys.path), -S (no site module, no .pth files), -B (write no
@@ -68,28 +80,21 @@ type Config struct {
 // Argv returns the interpreter's exact argument vector:
 //
 //	[Interpreter, -I, -S, -B, -X, frozen_modules=on, -c, <reader>,
-//	 <fd>, <bootLen>, <lazyLen>, <AppRoot>, <Loader>, <AppName>, --, Args...]
+//	 <fd>, <form>, <bootLen>, <lazyLen>, <pycLen>, <AppRoot>, <Loader>, <AppName>, --, Args...]
 //
-// fd is the inherited descriptor (Windows: handle value) holding the payload: the bootstrap
-// (bootLen bytes), the lazy bootstrap (lazyLen bytes, a constant of this package), then the
-// manifest.
+// fd is the inherited descriptor (Windows: handle value) holding the payload p: the
+// bootstrap (bootLen bytes), the lazy bootstrap (lazyLen bytes), the preloaded module
+// bytecode (pycLen bytes), then the manifest; form is "pyc" when both bootstrap parts are
+// sealed bytecode, else "py" (source).
 // argv[0] is the interpreter's own path, so that neither sys.executable nor the pyvenv.cfg
 // search can be steered by the loader's name.
-func Argv(cfg Config, fd int, bootLen int) []string {
-	argv := make([]string, 0, len(interpreterFlags)+10+len(cfg.Args))
+func Argv(cfg Config, fd int, p Payload) []string {
+	argv := make([]string, 0, len(interpreterFlags)+11+len(cfg.Args))
 	argv = append(argv, cfg.Interpreter)
 	argv = append(argv, interpreterFlags...)
-	argv = append(argv, "-c", reader, strconv.Itoa(fd), strconv.Itoa(bootLen),
-		strconv.Itoa(len(bootstrapLazySource)), cfg.AppRoot, cfg.Loader, cfg.AppName, "--")
+	argv = append(argv, "-c", reader, strconv.Itoa(fd), p.Form, strconv.Itoa(p.BootLen),
+		strconv.Itoa(p.LazyLen), strconv.Itoa(p.PycLen), cfg.AppRoot, cfg.Loader, cfg.AppName, "--")
 	return append(argv, cfg.Args...)
-}
-
-// payload returns the bytes handed to the reader and the length of the bootstrap part.
-func payload(manifest []byte) ([]byte, int) {
-	b := make([]byte, 0, len(bootstrapSource)+len(bootstrapLazySource)+len(manifest))
-	b = append(b, bootstrapSource...)
-	b = append(b, bootstrapLazySource...)
-	return append(b, manifest...), len(bootstrapSource)
 }
 
 // check refuses a Config the loader should never produce.

@@ -29,8 +29,8 @@ func Start(cfg Config) (int, error) {
 	if err := cfg.check(filepath.IsAbs); err != nil {
 		return 0, err
 	}
-	data, bootLen := payload(cfg.Manifest)
-	fd, err := sealedMemfd(data)
+	p := BuildPayload(cfg)
+	fd, err := sealedMemfd(p.Data)
 	if err != nil {
 		return 0, err
 	}
@@ -39,7 +39,7 @@ func Start(cfg Config) (int, error) {
 		syscall.Close(fd)
 		return 0, fmt.Errorf("launch: clear close-on-exec on the payload memfd: %w", errno)
 	}
-	argv := Argv(cfg, fd, bootLen)
+	argv := Argv(cfg, fd, p)
 	err = syscall.Exec(cfg.Interpreter, argv, AllowedEnv(cfg.Environ, "linux"))
 	syscall.Close(fd)
 	return 0, fmt.Errorf("launch: execute %s: %w", cfg.Interpreter, err)

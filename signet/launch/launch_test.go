@@ -3,7 +3,6 @@ package launch
 import (
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -128,10 +127,10 @@ func TestArgv(t *testing.T) {
 		AppName:     "hello",
 		Args:        []string{"--", "-c", "x y"},
 	}
-	got := Argv(cfg, 3, 1234)
+	got := Argv(cfg, 3, Payload{Form: "pyc", BootLen: 1234, LazyLen: 567, PycLen: 89})
 	want := []string{
 		"/usr/bin/python3.11", "-I", "-S", "-B", "-X", "frozen_modules=on", "-c", reader,
-		"3", "1234", strconv.Itoa(len(bootstrapLazySource)),
+		"3", "pyc", "1234", "567", "89",
 		"/opt/app", "/opt/app/hello", "hello", "--", "--", "-c", "x y",
 	}
 	if !slices.Equal(got, want) {
@@ -172,7 +171,9 @@ func TestConfigCheck(t *testing.T) {
 func TestBootstrapAgreesWithGo(t *testing.T) {
 	for _, want := range []string{
 		"_EXIT_REFUSED = 106",                                // ExitRefused
-		`argv[7] != "--"`,                                    // the layout built by Argv
+		`argv[9] != "--"`,                                    // the layout built by Argv
+		`_BYTECODE_DIR = "` + BytecodeDir + `"`,              // sealed bytecode
+		`"` + BootstrapLazyFilename + `"`,                    // the lazy part's file name
 		`"signet-manifest 1"`,                                // the manifest header
 		`_MAIN_NAME = "__signet_main__"`,                     // docs/design.md
 		`"entry", "module", "extension", "bytecode", "data"`, // the roles
@@ -184,9 +185,14 @@ func TestBootstrapAgreesWithGo(t *testing.T) {
 	if ExitRefused != 106 {
 		t.Errorf("ExitRefused = %d, want 106", ExitRefused)
 	}
-	p, n := payload([]byte("M"))
-	if n != len(bootstrapSource) || string(p[:n]) != bootstrapSource ||
-		string(p[n:n+len(bootstrapLazySource)]) != bootstrapLazySource || string(p[n+len(bootstrapLazySource):]) != "M" {
-		t.Errorf("payload layout wrong: bootstrap length %d of %d bytes", n, len(p))
+	if !strings.Contains(reader, "'"+BootstrapFilename+"'") {
+		t.Errorf("the reader does not compile the bootstrap as %s", BootstrapFilename)
+	}
+	p := BuildPayload(Config{AppRoot: "/nonexistent", Manifest: []byte("M")})
+	n := p.BootLen
+	if p.Form != "py" || n != len(bootstrapSource) || p.LazyLen != len(bootstrapLazySource) ||
+		string(p.Data[:n]) != bootstrapSource ||
+		string(p.Data[n:n+p.LazyLen]) != bootstrapLazySource || string(p.Data[n+p.LazyLen:]) != "M" {
+		t.Errorf("payload layout wrong: form %s, bootstrap length %d of %d bytes", p.Form, n, len(p.Data))
 	}
 }

@@ -68,7 +68,8 @@ func Start(cfg Config) (int, error) {
 	if err := cfg.check(filepath.IsAbs); err != nil {
 		return 0, err
 	}
-	data, bootLen := payload(cfg.Manifest)
+	p := BuildPayload(cfg)
+	data := p.Data
 
 	var r, w syscall.Handle
 	sa := &syscall.SecurityAttributes{InheritHandle: 1}
@@ -90,7 +91,7 @@ func Start(cfg Config) (int, error) {
 
 	cmd := &exec.Cmd{
 		Path:   cfg.Interpreter,
-		Args:   Argv(cfg, int(r), bootLen),
+		Args:   Argv(cfg, int(r), p),
 		Env:    AllowedEnv(cfg.Environ, "windows"),
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,

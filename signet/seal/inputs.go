@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/signet-dev/signet/signet/apppath"
+	"github.com/signet-dev/signet/signet/launch"
 	"github.com/signet-dev/signet/signet/manifest"
 	"github.com/signet-dev/signet/signet/portability"
 )
@@ -25,7 +26,11 @@ const pycacheDir = "__pycache__"
 // collected is the app as found on disk.
 type collected struct {
 	inputs  []Input  // sorted by App
-	skipped []string // app paths of __pycache__ directories left out
+	skipped []string // app paths of __pycache__ (and old __signet_pyc__) directories left out
+	// Sealed bytecode, made at seal time:
+	generated    []generated // bytecode files to write into the delivery
+	bytecodeNote string      // why there is none, or ""
+	notCompiled  []string    // "app path: error" of modules that do not compile
 }
 
 // collectInputs returns the explicit inputs, checked, or walks o.Root. exclude is the
@@ -45,6 +50,9 @@ func collectInputs(o *Options, exclude string, skipPycache bool) (*collected, er
 	for i, in := range c.inputs {
 		if err := apppath.Validate(in.App); err != nil {
 			return nil, fmt.Errorf("app file %s: %w", in.Src, err)
+		}
+		if first, _, _ := strings.Cut(in.App, "/"); strings.EqualFold(first, launch.BytecodeDir) {
+			return nil, fmt.Errorf("app file %s: the app path %s is reserved for the sealed bytecode signet writes; rename it", in.Src, in.App)
 		}
 		if i > 0 && c.inputs[i-1].App == in.App {
 			return nil, fmt.Errorf("app path %s is given twice (%s and %s)", in.App, c.inputs[i-1].Src, in.Src)
@@ -87,6 +95,11 @@ func (c *collected) walk(root, exclude string, skipPycache bool) error {
 		app := filepath.ToSlash(rel)
 		switch t := d.Type(); {
 		case t.IsDir():
+			if app == launch.BytecodeDir {
+				// sealed bytecode of an earlier seal: compiled anew, never an input
+				c.skipped = append(c.skipped, app)
+				return fs.SkipDir
+			}
 			if d.Name() == pycacheDir {
 				if !skipPycache {
 					return fmt.Errorf("app directory %s: remove __pycache__ directories (run Python with -B) before sealing in place: the loader refuses them as UNEXPECTED", app)
@@ -138,10 +151,13 @@ func checkPortable(inputs []Input, goos string) error {
 	return fmt.Errorf("the app cannot be delivered to %s; rename these files:\n%w", goos, errors.Join(errs...))
 }
 
-// hashInputs returns the sealed record of every input, in order, hashing on all cores.
-func hashInputs(inputs []Input, entry string) ([]manifest.File, error) {
+// hashInputs returns the sealed record of every input, in order, hashing on all cores. With
+// keepSources, it also returns the bytes it hashed of every module and the entry script, by
+// app path, to be compiled to sealed bytecode.
+func hashInputs(inputs []Input, entry string, keepSources bool) ([]manifest.File, map[string][]byte, error) {
 	files := make([]manifest.File, len(inputs))
 	errs := make([]error, len(inputs))
+	kept := make([][]byte, len(inputs))
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < min(runtime.NumCPU(), len(inputs)); w++ {
@@ -150,15 +166,17 @@ func hashInputs(inputs []Input, entry string) ([]manifest.File, error) {
 			defer wg.Done()
 			for i := range work {
 				in := inputs[i]
-				size, sum, err := hashFile(in.Src)
-				if err != nil {
-					errs[i] = fmt.Errorf("app file %s: %w", in.App, err)
-					continue
-				}
 				role := manifest.RoleForPath(in.App)
 				if in.App == entry {
 					role = manifest.RoleEntry
 				}
+				keep := keepSources && (role == manifest.RoleModule || role == manifest.RoleEntry)
+				size, sum, data, err := hashFile(in.Src, keep)
+				if err != nil {
+					errs[i] = fmt.Errorf("app file %s: %w", in.App, err)
+					continue
+				}
+				kept[i] = data
 				files[i] = manifest.File{Path: in.App, Size: size, SHA256: sum, Role: role}
 			}
 		}()
@@ -169,34 +187,54 @@ func hashInputs(inputs []Input, entry string) ([]manifest.File, error) {
 	close(work)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return files, nil
+	var sources map[string][]byte
+	if keepSources {
+		sources = map[string][]byte{}
+		for i, data := range kept {
+			if data != nil {
+				sources[inputs[i].App] = data
+			}
+		}
+	}
+	return files, sources, nil
 }
 
 // hashFile hashes a regular file (following symlinks: explicit inputs may be links into a
-// build tree), returning its size and digest.
-func hashFile(name string) (int64, [32]byte, error) {
+// build tree), returning its size and digest, and with keep the bytes it hashed (never nil
+// then).
+func hashFile(name string, keep bool) (int64, [32]byte, []byte, error) {
 	var sum [32]byte
 	f, err := os.Open(name)
 	if err != nil {
-		return 0, sum, err
+		return 0, sum, nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return 0, sum, err
+		return 0, sum, nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return 0, sum, fmt.Errorf("%s is not a regular file", name)
+		return 0, sum, nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	if keep {
+		data, err := io.ReadAll(f)
+		if err != nil {
+			return 0, sum, nil, err
+		}
+		if data == nil {
+			data = []byte{}
+		}
+		return int64(len(data)), sha256.Sum256(data), data, nil
 	}
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
-		return 0, sum, err
+		return 0, sum, nil, err
 	}
 	h.Sum(sum[:0])
-	return n, sum, nil
+	return n, sum, nil, nil
 }
 
 // runtimeFiles lists the interpreter's own files for --seal-runtime: every file under its
@@ -215,7 +253,7 @@ func runtimeFiles(in *interpreter, goos string) ([]manifest.File, error) {
 			return nil
 		}
 		seen[rec] = true
-		size, sum, err := hashFile(p)
+		size, sum, _, err := hashFile(p, false)
 		if err != nil {
 			return fmt.Errorf("runtime file %s: %w", p, err)
 		}

@@ -30,6 +30,7 @@ type interpreter struct {
 	sha256  *[32]byte // nil: not pinned
 	trust   []string  // sorted, unique
 	// Only for an interpreter probed on this machine:
+	exe        string   // the resolved executable, native form
 	searchPath []string // sys.path entries that exist (directories or zip files)
 	libs       []string // libpython files the interpreter maps
 }
@@ -195,6 +196,7 @@ func probeInterpreter(ctx context.Context, o *Options, goos string, pin *[32]byt
 		return nil, fmt.Errorf("--python-version %s: %s is Python %s", o.PythonVersion, real, in.version)
 	}
 	in.path = recorded
+	in.exe = real
 	in.sha256 = pin
 	return in, nil
 }

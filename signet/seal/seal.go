@@ -50,6 +50,7 @@ type Options struct {
 	SealRuntime   bool           // also seal the interpreter's own files (and pin its digest)
 	Stub          string         // prebuilt stub; "" means stubs.Get for the target
 	CopyApp       bool           // copy the sealed files next to the loader unless it is written into Root
+	NoBytecode    bool           // seal no bytecode: modules are compiled from source at every import
 }
 
 // Result is what Seal did.
@@ -57,7 +58,14 @@ type Result struct {
 	Loader   string             // path of the sealed loader (Output, with ".exe" for Windows)
 	Manifest *manifest.Manifest // what was sealed
 	Copied   int                // number of app files copied next to the loader
-	Skipped  []string           // __pycache__ directories left out of the seal and the copy
+	Skipped  []string           // __pycache__ (and old __signet_pyc__) directories left out of the seal and the copy
+	// Bytecode is the number of sealed bytecode files written (the bootstrap's included).
+	Bytecode int
+	// BytecodeNote says why no bytecode was sealed ("" when it was).
+	BytecodeNote string
+	// NotCompiled lists "app path: error" for modules whose source does not compile: they
+	// get no sealed bytecode (importing them fails, as with plain Python).
+	NotCompiled []string
 }
 
 // layout is where things go.
@@ -113,19 +121,17 @@ func Seal(ctx context.Context, o Options) (*Result, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the output directory: %w", err)
 	}
-	res := &Result{Loader: l.output, Manifest: m, Skipped: c.skipped}
+	res := &Result{Loader: l.output, Manifest: m, Skipped: c.skipped, Bytecode: len(c.generated),
+		BytecodeNote: c.bytecodeNote, NotCompiled: c.notCompiled}
 	if copyFiles {
-		appFiles := m.Files[:0:0]
-		for _, f := range m.Files {
-			if f.Role != manifest.RoleRuntime {
-				appFiles = append(appFiles, f)
-			}
-		}
-		if res.Copied, err = copyApp(outDir, c.inputs, appFiles); err != nil {
+		if res.Copied, err = copyApp(outDir, c.inputs, m); err != nil {
 			return nil, err
 		}
 	}
 	if copyFiles || l.inPlace {
+		if err := writeGenerated(outDir, c.generated); err != nil {
+			return nil, err
+		}
 		if err := checkDelivery(outDir, loaderName, m); err != nil {
 			return nil, err
 		}
@@ -236,9 +242,19 @@ func buildManifest(ctx context.Context, o *Options, l *layout) (*manifest.Manife
 	if err := checkPortable(c.inputs, l.goos); err != nil {
 		return nil, nil, err
 	}
-	files, err := hashInputs(c.inputs, entry)
+	withBytecode, note := bytecodePlan(o, l)
+	files, sources, err := hashInputs(c.inputs, entry, withBytecode)
 	if err != nil {
 		return nil, nil, err
+	}
+	c.bytecodeNote = note
+	if withBytecode {
+		pycs, gen, notCompiled, err := compileBytecode(ctx, interp, sources)
+		if err != nil {
+			return nil, nil, err
+		}
+		files = append(files, pycs...)
+		c.generated, c.notCompiled = gen, notCompiled
 	}
 	if o.SealRuntime {
 		rt, err := runtimeFiles(interp, l.goos)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/signet-dev/signet/signet/launch"
 	"github.com/signet-dev/signet/signet/manifest"
 	"github.com/signet-dev/signet/signet/payload"
 	"github.com/signet-dev/signet/signet/stubs"
@@ -102,10 +104,25 @@ func TestSealCopiesTheAppNextToTheLoader(t *testing.T) {
 		}
 	}
 	wantRoles := map[string]manifest.Role{"hello.py": manifest.RoleEntry, "pkg/__init__.py": manifest.RoleModule, "pkg/data/cfg.txt": manifest.RoleData}
-	if len(m.Files) != len(wantRoles) {
+	sources, pycs := splitBytecode(m)
+	if len(sources) != len(wantRoles) {
 		t.Fatalf("files = %+v", m.Files)
 	}
-	for _, f := range m.Files {
+	parts := launch.BootstrapParts("3.11")
+	wantPycs := []string{parts[0].Path, parts[1].Path, "__signet_pyc__/3.11/hello.py.pyc", "__signet_pyc__/3.11/pkg/__init__.py.pyc"}
+	slices.Sort(wantPycs)
+	var gotPycs []string
+	for _, f := range pycs {
+		gotPycs = append(gotPycs, f.Path)
+		written, err := os.ReadFile(filepath.Join(filepath.Dir(out), filepath.FromSlash(f.Path)))
+		if err != nil || int64(len(written)) != f.Size || sha256.Sum256(written) != f.SHA256 {
+			t.Errorf("sealed bytecode %s in the delivery: %d bytes, %v", f.Path, len(written), err)
+		}
+	}
+	if !slices.Equal(gotPycs, wantPycs) || res.Bytecode != len(wantPycs) || res.BytecodeNote != "" {
+		t.Errorf("sealed bytecode %q (count %d, note %q), want %q", gotPycs, res.Bytecode, res.BytecodeNote, wantPycs)
+	}
+	for _, f := range sources {
 		content := helloApp[f.Path]
 		if f.Role != wantRoles[f.Path] || f.Size != int64(len(content)) || f.SHA256 != sha256.Sum256([]byte(content)) {
 			t.Errorf("file %+v does not match %q (role %s)", f, content, wantRoles[f.Path])
@@ -184,8 +201,11 @@ func TestSealInPlaceLeavesTheLoaderOutOfTheSeal(t *testing.T) {
 	if _, ok := res.Manifest.Lookup("hello"); ok {
 		t.Errorf("the loader itself was sealed")
 	}
-	if len(res.Manifest.Files) != len(helloApp) {
-		t.Errorf("sealed %d files, want %d", len(res.Manifest.Files), len(helloApp))
+	if sources, pycs := splitBytecode(res.Manifest); len(sources) != len(helloApp) || len(pycs) != 4 {
+		t.Errorf("sealed %d files and %d bytecode files, want %d and 4", len(sources), len(pycs), len(helloApp))
+	}
+	if _, err := os.Stat(filepath.Join(root, "__signet_pyc__", "3.11", "hello.py.pyc")); err != nil {
+		t.Errorf("sealed bytecode not written into the root: %v", err)
 	}
 }
 
@@ -199,7 +219,7 @@ func TestSealPycache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(res.Skipped, []string{"__pycache__"}) || len(res.Manifest.Files) != 1 {
+		if sources, _ := splitBytecode(res.Manifest); !slices.Equal(res.Skipped, []string{"__pycache__"}) || len(sources) != 1 {
 			t.Errorf("skipped %v, sealed %+v", res.Skipped, res.Manifest.Files)
 		}
 		if _, err := os.Stat(filepath.Join(filepath.Dir(out), "__pycache__")); !os.IsNotExist(err) {
@@ -502,6 +522,140 @@ func assertNothingAt(t *testing.T, p string) {
 	t.Helper()
 	if _, err := os.Lstat(p); !os.IsNotExist(err) {
 		t.Errorf("something is at the output path %s after a failed seal (err %v)", p, err)
+	}
+}
+
+// splitBytecode separates the sealed bytecode from the app's own files.
+func splitBytecode(m *manifest.Manifest) (sources, pycs []manifest.File) {
+	for _, f := range m.Files {
+		if f.Role == manifest.RoleBytecode {
+			pycs = append(pycs, f)
+		} else {
+			sources = append(sources, f)
+		}
+	}
+	return sources, pycs
+}
+
+func TestSealBytecode(t *testing.T) {
+	requirePython(t)
+	tests := []struct {
+		name     string
+		files    map[string]string
+		modify   func(o *Options, root string)
+		inPlace  bool
+		wantErr  string   // substring of the error
+		wantPycs []string // sealed bytecode of app modules (the bootstrap's are not listed)
+		noBoot   bool     // no bytecode at all
+		note     string   // substring of BytecodeNote
+		failed   []string // substrings of NotCompiled
+	}{
+		{
+			name:     "every module and the entry script",
+			files:    map[string]string{"hello.py": "import pkg.mod\n", "pkg/__init__.py": "", "pkg/mod.py": "X = 1\n", "pkg/res.txt": "x"},
+			wantPycs: []string{"hello.py", "pkg/__init__.py", "pkg/mod.py"},
+		},
+		{
+			name:   "--no-bytecode",
+			files:  map[string]string{"hello.py": "print(1)\n"},
+			modify: func(o *Options, root string) { o.NoBytecode = true },
+			noBoot: true,
+			note:   "--no-bytecode",
+		},
+		{
+			name:  "a foreign target gets none",
+			files: map[string]string{"hello.py": "print(1)\n"},
+			modify: func(o *Options, root string) {
+				o.Target, o.Python, o.PythonVersion, o.Stub = "windows/amd64", "C:/Python311/python.exe", "3.11", dummyStubs["windows"]
+			},
+			noBoot: true,
+			note:   "windows/amd64 interpreter cannot run here",
+		},
+		{
+			name:     "a module that does not compile gets none",
+			files:    map[string]string{"hello.py": "print(1)\n", "py2only.py": "print 'x'\n"},
+			wantPycs: []string{"hello.py"},
+			failed:   []string{"py2only.py: SyntaxError"},
+		},
+		{
+			name:     "in place: bytecode of an earlier seal is replaced, stale files removed",
+			files:    map[string]string{"hello.py": "print(1)\n", "__signet_pyc__/3.11/gone.py.pyc": "old", "__signet_pyc__/3.10/hello.py.pyc": "old"},
+			inPlace:  true,
+			wantPycs: []string{"hello.py"},
+		},
+		{
+			name:  "explicit inputs may not use the reserved directory",
+			files: map[string]string{"hello.py": "print(1)\n"},
+			modify: func(o *Options, root string) {
+				o.Root = ""
+				o.Files = []Input{{Src: filepath.Join(root, "hello.py"), App: "hello.py"}, {Src: filepath.Join(root, "hello.py"), App: "__Signet_Pyc__/x.py"}}
+			},
+			wantErr: "reserved for the sealed bytecode",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := writeApp(t, tt.files)
+			out := filepath.Join(t.TempDir(), "hello")
+			if tt.inPlace {
+				out = filepath.Join(root, "hello")
+			}
+			o := baseOptions(root, out)
+			if tt.modify != nil {
+				tt.modify(&o, root)
+			}
+			res, err := Seal(context.Background(), o)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, pycs := splitBytecode(res.Manifest)
+			var got []string
+			boot := 0
+			for _, f := range pycs {
+				if strings.Contains(f.Path, "/__signet_bootstrap") {
+					boot++
+					continue
+				}
+				got = append(got, strings.TrimSuffix(strings.TrimPrefix(f.Path, "__signet_pyc__/3.11/"), ".pyc"))
+			}
+			if !slices.Equal(got, tt.wantPycs) || (boot == 0) != tt.noBoot || (!tt.noBoot && boot != 2) {
+				t.Errorf("sealed bytecode for %q and %d bootstrap parts, want %q (no bootstrap: %v)", got, boot, tt.wantPycs, tt.noBoot)
+			}
+			if !strings.Contains(res.BytecodeNote, tt.note) || (tt.note == "") != (res.BytecodeNote == "") {
+				t.Errorf("note %q, want %q", res.BytecodeNote, tt.note)
+			}
+			if len(res.NotCompiled) != len(tt.failed) {
+				t.Errorf("not compiled: %q, want %q", res.NotCompiled, tt.failed)
+			}
+			for i, f := range tt.failed {
+				if i < len(res.NotCompiled) && !strings.Contains(res.NotCompiled[i], f) {
+					t.Errorf("not compiled: %q, want %q", res.NotCompiled, tt.failed)
+				}
+			}
+			// the delivery holds exactly the sealed bytecode
+			delivery := filepath.Dir(out)
+			var onDisk []string
+			filepath.WalkDir(filepath.Join(delivery, "__signet_pyc__"), func(p string, d fs.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() {
+					rel, _ := filepath.Rel(delivery, p)
+					onDisk = append(onDisk, filepath.ToSlash(rel))
+				}
+				return nil
+			})
+			var sealed []string
+			for _, f := range pycs {
+				sealed = append(sealed, f.Path)
+			}
+			if !slices.Equal(onDisk, sealed) {
+				t.Errorf("bytecode in the delivery %q, sealed %q", onDisk, sealed)
+			}
+		})
 	}
 }
 

@@ -75,8 +75,12 @@ func writeLoader(name string, loader []byte) error {
 // copyApp copies every sealed file from its input into dir, each atomically. What is
 // written is checked against the sealed size and digest as it is copied, so a file that
 // changed since it was hashed is never delivered under the old seal.
-func copyApp(dir string, inputs []Input, files []manifest.File) (int, error) {
+func copyApp(dir string, inputs []Input, m *manifest.Manifest) (int, error) {
 	for i, in := range inputs {
+		sealed, ok := m.Lookup(in.App)
+		if !ok {
+			return i, fmt.Errorf("copying app file %s: not in the manifest", in.App)
+		}
 		dest := filepath.Join(dir, filepath.FromSlash(in.App))
 		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 			return i, fmt.Errorf("copying app file %s: %w", in.App, err)
@@ -84,7 +88,7 @@ func copyApp(dir string, inputs []Input, files []manifest.File) (int, error) {
 		if fi, err := os.Lstat(dest); err == nil && fi.IsDir() {
 			return i, fmt.Errorf("copying app file %s: %s is a directory", in.App, dest)
 		}
-		if err := copyOne(in, dest, files[i]); err != nil {
+		if err := copyOne(in, dest, sealed); err != nil {
 			return i, fmt.Errorf("copying app file %s: %w", in.App, err)
 		}
 	}

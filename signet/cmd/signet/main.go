@@ -2,7 +2,7 @@
 // verifies sealed deliveries.
 //
 //	signet seal --main hello.py [--root DIR] --python PATH [--target OS/ARCH] -o dist/hello
-//	signet verify [--json] LOADER
+//	signet verify [--json] [--recompile [--python PATH]] LOADER
 //	signet manifest LOADER
 //	signet version
 //	signet help [COMMAND]
@@ -166,8 +166,14 @@ sealing in place and left out (not sealed, not copied) otherwise. Before LOADER 
 the delivery is checked exactly as the loader will check it; LOADER is written atomically,
 and nothing is left at its path if sealing fails.
 
+Every module and the entry script are compiled with the interpreter and sealed as
+bytecode under __signet_pyc__/X.Y/ in the delivery (the sources stay beside it), so the app
+starts without compiling anything; --no-bytecode leaves it out. A module whose source does
+not compile gets none (importing it fails as with plain Python).
+
 For a windows target, ".exe" is added to LOADER; give --python as the interpreter's path
-on the target (C:/Python311/python.exe) and --python-version.
+on the target (C:/Python311/python.exe) and --python-version. Its interpreter cannot run
+here, so no bytecode is sealed.
 
 Flags:
 `
@@ -188,6 +194,7 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.PythonSHA256, "python-sha256", "", "pin the interpreter executable's `sha256` (64 hex digits)")
 	fs.Var(&trust, "python-trust", "trusted interpreter `path` (repeatable): replaces the paths asked from the interpreter")
 	fs.StringVar(&o.Stub, "stub", "", "prebuilt loader stub `file` (default: build it once with the local Go toolchain)")
+	fs.BoolVar(&o.NoBytecode, "no-bytecode", false, "seal no bytecode: modules are compiled from their verified source at every import")
 	if code := parse(fs, args, sealHelp, stdout, stderr); code >= 0 {
 		return code
 	}
@@ -214,11 +221,20 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return failure(stderr, "seal", err)
 	}
 	for _, s := range res.Skipped {
-		fmt.Fprintf(stderr, "signet seal: note: left out %s (bytecode cache; not sealed, not copied)\n", s)
+		fmt.Fprintf(stderr, "signet seal: note: left out %s (bytecode; not sealed, not copied)\n", s)
+	}
+	if res.BytecodeNote != "" {
+		fmt.Fprintf(stderr, "signet seal: note: %s\n", res.BytecodeNote)
+	}
+	for _, s := range res.NotCompiled {
+		fmt.Fprintf(stderr, "signet seal: note: no sealed bytecode for %s\n", s)
 	}
 	fmt.Fprintf(stdout, "sealed %s: %d files, entry %s, level %s, target %s, Python %s at %s\n",
 		res.Loader, len(res.Manifest.Files), res.Manifest.Entry, res.Manifest.Level, o.Target,
 		res.Manifest.PythonVersion, res.Manifest.PythonPath)
+	if res.Bytecode > 0 {
+		fmt.Fprintf(stdout, "sealed bytecode: %d files under __signet_pyc__/%s\n", res.Bytecode, res.Manifest.PythonVersion)
+	}
 	if res.Copied > 0 {
 		fmt.Fprintf(stdout, "copied %d app files next to the loader: ship its whole directory\n", res.Copied)
 	}
@@ -228,12 +244,16 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-const verifyHelp = `Usage: signet verify [--json] LOADER
+const verifyHelp = `Usage: signet verify [--json] [--recompile [--python PATH]] LOADER
 
 Check an installed delivery offline: the loader's payload, every sealed file in its
 directory (MODIFIED, MISSING, UNEXPECTED), sealed runtime files, and the interpreter rule
 when LOADER is for this OS. Exits 0 only when everything holds; a warn-level loader always
 fails.
+
+--recompile also compiles every sealed module again and checks that its sealed bytecode is
+what the sealed source compiles to (BYTECODE problems), with --python (default: the sealed
+interpreter); it must be the sealed Python version.
 
 Flags:
 `
@@ -241,13 +261,19 @@ Flags:
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("verify")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	var opts audit.Options
+	fs.BoolVar(&opts.Recompile, "recompile", false, "check every sealed bytecode file against its sealed source, compiled again")
+	fs.StringVar(&opts.Python, "python", "", "absolute `path` of the interpreter --recompile uses (default: the sealed one)")
 	if code := parse(fs, args, verifyHelp, stdout, stderr); code >= 0 {
 		return code
 	}
 	if fs.NArg() != 1 {
 		return usageError(stderr, "verify", "want exactly one LOADER argument, got %d", fs.NArg())
 	}
-	report, err := audit.Verify(fs.Arg(0), audit.Options{})
+	if opts.Python != "" && !opts.Recompile {
+		return usageError(stderr, "verify", "--python is used only with --recompile")
+	}
+	report, err := audit.Verify(fs.Arg(0), opts)
 	if err != nil {
 		return failure(stderr, "verify", err)
 	}

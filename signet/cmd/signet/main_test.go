@@ -79,17 +79,20 @@ func TestSealManifestVerify(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("seal: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "sealed "+loader) || !strings.Contains(r.stdout, "copied 1 app files") {
+	if !strings.Contains(r.stdout, "sealed "+loader) || !strings.Contains(r.stdout, "copied 1 app files") ||
+		!strings.Contains(r.stdout, "sealed bytecode: 3 files under __signet_pyc__/3.11") {
 		t.Errorf("seal output:\n%s", r.stdout)
 	}
 
-	// `signet manifest` feeds the real sha256sum, from the delivery and from the app root.
+	// `signet manifest` feeds the real sha256sum, from the delivery and from the app root
+	// (which lacks the sealed bytecode: only the delivery holds it).
 	m := signet("manifest", loader)
-	if m.code != 0 || m.stdout == "" {
+	if m.code != 0 || m.stdout == "" || !strings.Contains(m.stdout, "  __signet_pyc__/3.11/hello.py.pyc\n") {
 		t.Fatalf("manifest: exit %d\n%s%s", m.code, m.stdout, m.stderr)
 	}
-	for _, dir := range []string{dist, root} {
-		cmd := exec.Command("sha256sum", "-c")
+	for _, check := range [][]string{{dist, "-c"}, {root, "-c", "--ignore-missing"}} {
+		dir := check[0]
+		cmd := exec.Command("sha256sum", check[1:]...)
 		cmd.Dir = dir
 		cmd.Stdin = strings.NewReader(m.stdout)
 		out, err := cmd.CombinedOutput()
@@ -104,6 +107,28 @@ func TestSealManifestVerify(t *testing.T) {
 	}
 	if out, err := exec.Command(loader).CombinedOutput(); err != nil || string(out) != "hello from posix\n" {
 		t.Errorf("running the sealed loader: %v\n%s", err, out)
+	}
+	if v := signet("verify", "--recompile", loader); v.code != 0 || !strings.Contains(v.stdout, "recompiled 3 sealed bytecode files") {
+		t.Errorf("verify --recompile of an honest seal: exit %d\n%s%s", v.code, v.stdout, v.stderr)
+	}
+
+	// A changed bytecode file is refused at start like any app file.
+	pyc := filepath.Join(dist, "__signet_pyc__", "3.11", "hello.py.pyc")
+	pycBytes, err := os.ReadFile(pyc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pycBytes[len(pycBytes)-1] ^= 0x01
+	if err := os.WriteFile(pyc, pycBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var exitErr *exec.ExitError
+	if out, err := exec.Command(loader).CombinedOutput(); !errors.As(err, &exitErr) || exitErr.ExitCode() != 101 || !strings.Contains(string(out), "MODIFIED __signet_pyc__/3.11/hello.py.pyc") {
+		t.Errorf("the loader ran a modified bytecode file: %v\n%s", err, out)
+	}
+	pycBytes[len(pycBytes)-1] ^= 0x01
+	if err := os.WriteFile(pyc, pycBytes, 0o644); err != nil {
+		t.Fatal(err)
 	}
 
 	// One flipped byte: verify fails naming the file, and so does sha256sum.
@@ -120,7 +145,6 @@ func TestSealManifestVerify(t *testing.T) {
 	if v.code != 1 || !strings.Contains(v.stdout, "MODIFIED hello.py") {
 		t.Errorf("verify of a modified delivery: exit %d\n%s%s", v.code, v.stdout, v.stderr)
 	}
-	var exitErr *exec.ExitError
 	if out, err := exec.Command(loader).CombinedOutput(); !errors.As(err, &exitErr) || exitErr.ExitCode() != 101 || !strings.Contains(string(out), "MODIFIED hello.py") {
 		t.Errorf("the loader ran a modified app: %v\n%s", err, out)
 	}
@@ -232,7 +256,7 @@ func TestCommandLine(t *testing.T) {
 		{"help", []string{"help"}, 0, "signet COMMAND", ""},
 		{"help seal", []string{"help", "seal"}, 0, "Usage: signet seal --main SCRIPT", ""},
 		{"seal -h", []string{"seal", "-h"}, 0, "-python-sha256", ""},
-		{"verify -h", []string{"verify", "-h"}, 0, "Usage: signet verify [--json] LOADER", ""},
+		{"verify -h", []string{"verify", "-h"}, 0, "Usage: signet verify [--json] [--recompile [--python PATH]] LOADER", ""},
 		{"manifest -h", []string{"manifest", "--help"}, 0, "sha256sum -c", ""},
 		{"version", []string{"version"}, 0, "signet ", ""},
 		{"unknown command", []string{"sael"}, 2, "", `unknown command "sael"`},

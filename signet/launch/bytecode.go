@@ -1,0 +1,358 @@
+package launch
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Sealed bytecode (docs/design.md, "Sealed bytecode"): `signet seal` compiles every sealed
+// module, and the bootstrap itself, with the sealed interpreter and seals the results as
+// bytecode-role files under BytecodeDir. These names are shared by the seal (which writes
+// them), the bootstrap (which loads module bytecode) and Start (which hands the bootstrap's
+// bytecode to the interpreter).
+
+// BytecodeDir is the top-level app directory that holds sealed bytecode, one subdirectory
+// per Python version ("__signet_pyc__/3.11/...").
+const BytecodeDir = "__signet_pyc__"
+
+// Compile-time file names of the bootstrap's two parts: what tracebacks through the
+// bootstrap show, whether it was compiled from source at start or at seal time.
+const (
+	BootstrapFilename     = "<signet-bootstrap>"
+	BootstrapLazyFilename = "<signet-bootstrap-lazy>"
+)
+
+// maxBootstrapBytecode bounds what Start reads for one bootstrap part (a few tens of KiB
+// in practice); a bigger sealed record is not used.
+const maxBootstrapBytecode = 4 << 20
+
+// BytecodePath returns the app path of the sealed bytecode of the module (or entry script)
+// at app path source, for Python version "X.Y": "__signet_pyc__/X.Y/<source>.pyc".
+func BytecodePath(version, source string) string {
+	return BytecodeDir + "/" + version + "/" + source + ".pyc"
+}
+
+// BootstrapPart is one part of the Python bootstrap, as `signet seal` compiles it.
+type BootstrapPart struct {
+	Path     string // app path of its sealed bytecode; names the SHA-256 of Source
+	Filename string // the file name to compile it with (BootstrapFilename, BootstrapLazyFilename)
+	Source   []byte // the embedded source
+}
+
+// BootstrapParts returns the bootstrap and the lazy bootstrap embedded in this package, with
+// the app paths of their sealed bytecode for Python version "X.Y":
+// "__signet_pyc__/X.Y/__signet_bootstrap__.<sha256 of the source>.pyc" and
+// "__signet_bootstrap_lazy__.<sha256>.pyc" beside it. A loader looks only for the names of
+// its own embedded source, so bytecode of another revision's bootstrap is never run.
+func BootstrapParts(version string) [2]BootstrapPart {
+	return [2]BootstrapPart{
+		bootstrapPart(version, "__signet_bootstrap__", BootstrapFilename, bootstrapSource),
+		bootstrapPart(version, "__signet_bootstrap_lazy__", BootstrapLazyFilename, bootstrapLazySource),
+	}
+}
+
+func bootstrapPart(version, name, filename, source string) BootstrapPart {
+	sum := sha256.Sum256([]byte(source))
+	return BootstrapPart{
+		Path:     BytecodeDir + "/" + version + "/" + name + "." + hex.EncodeToString(sum[:]) + ".pyc",
+		Filename: filename,
+		Source:   []byte(source),
+	}
+}
+
+// Payload is what the interpreter reads from its inherited descriptor.
+type Payload struct {
+	Data    []byte // bootstrap part, lazy bootstrap part, preloaded module bytecode, manifest
+	Form    string // "pyc": both bootstrap parts are sealed bytecode; "py": source
+	BootLen int    // length of the bootstrap part
+	LazyLen int    // length of the lazy bootstrap part
+	PycLen  int    // length of the preloaded module bytecode (0: none, read at import)
+}
+
+// maxPreload bounds the module bytecode preloaded into the payload; an app with more is
+// served from disk, each file read and hashed when it is imported.
+const maxPreload = 128 << 20
+
+// BuildPayload returns the payload for cfg. When the manifest seals bytecode of exactly the
+// bootstrap embedded here (for its python-version), that bytecode is read from the app root
+// once, checked against its sealed size and digest, and sent instead of the source, which
+// spares the interpreter compiling ~30 KB of Python at every start. Otherwise (no sealed
+// bootstrap bytecode, one from another signet revision, or a file that no longer matches its
+// seal) the source is sent: it is the loader's own code, not the app's, so this fallback runs
+// nothing unsealed. The interpreter checks the bytecode's magic number (see reader).
+func BuildPayload(cfg Config) Payload {
+	version, ok := manifestVersion(cfg.Manifest)
+	if !ok {
+		return assemble("py", []byte(bootstrapSource), []byte(bootstrapLazySource), nil, cfg.Manifest)
+	}
+	parts := BootstrapParts(version)
+	pycs := preloadBytecode(cfg.AppRoot, cfg.Manifest, version)
+	boot, errBoot := readSealedBytecode(cfg.AppRoot, cfg.Manifest, parts[0].Path)
+	lazy, errLazy := readSealedBytecode(cfg.AppRoot, cfg.Manifest, parts[1].Path)
+	if errBoot != nil || errLazy != nil {
+		boot, lazy = parts[0].Source, parts[1].Source
+		return assemble("py", boot, lazy, pycs, cfg.Manifest)
+	}
+	return assemble("pyc", boot, lazy, pycs, cfg.Manifest)
+}
+
+func assemble(form string, boot, lazy, pycs, manifest []byte) Payload {
+	b := make([]byte, 0, len(boot)+len(lazy)+len(pycs)+len(manifest))
+	b = append(b, boot...)
+	b = append(b, lazy...)
+	b = append(b, pycs...)
+	b = append(b, manifest...)
+	return Payload{Data: b, Form: form, BootLen: len(boot), LazyLen: len(lazy), PycLen: len(pycs)}
+}
+
+// preloadBytecode returns the verified bytes of every preloaded bytecode file, back to back
+// in manifest order, or nil if there are none or any of them cannot be read or no longer
+// matches its seal (then the bootstrap reads each from disk at import, and refuses a changed
+// one). Preloaded are the bytecode records under "__signet_pyc__/X.Y/" ending in ".pyc",
+// except the bootstrap's own ("__signet_pyc__/X.Y/__signet_bootstrap*"): bootstrap.py
+// derives the same list, and each file's offset, from the manifest. Handing over bytes the
+// loader verified spares the interpreter reading and hashing them again (its SHA-256 is
+// several times slower than Go's) and leaves no window to swap a file after the check.
+func preloadBytecode(appRoot string, manifest []byte, version string) []byte {
+	prefix := BytecodeDir + "/" + version + "/"
+	recs := bytecodeRecords(manifest, prefix, prefix+"__signet_bootstrap")
+	if len(recs) == 0 {
+		return nil
+	}
+	total := int64(0)
+	for _, r := range recs {
+		total += r.size
+		if total > maxPreload {
+			return nil
+		}
+	}
+	out := make([]byte, total)
+	offsets := make([]int64, len(recs))
+	for i, off := 0, int64(0); i < len(recs); i++ {
+		offsets[i] = off
+		off += recs[i].size
+	}
+	workers := min(runtime.NumCPU(), len(recs), 8)
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= len(recs) {
+					return
+				}
+				r := recs[i]
+				dst := out[offsets[i] : offsets[i]+r.size]
+				if !readVerifiedInto(filepath.Join(appRoot, filepath.FromSlash(r.path)), dst, r.digest) {
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() {
+		return nil
+	}
+	return out
+}
+
+// readVerifiedInto fills dst with the file name, which must be exactly len(dst) bytes long
+// and have the SHA-256 digest.
+func readVerifiedInto(name string, dst []byte, digest [32]byte) bool {
+	f, err := os.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if _, err := io.ReadFull(f, dst); err != nil {
+		return false
+	}
+	var probe [1]byte
+	if n, _ := f.Read(probe[:]); n != 0 {
+		return false // grown
+	}
+	return sha256.Sum256(dst) == digest
+}
+
+// record is one parsed "file" line of a manifest.
+type record struct {
+	path   string
+	size   int64
+	digest [32]byte
+}
+
+// bytecodeRecords returns, in manifest order, the bytecode records whose path starts with
+// prefix and ends with ".pyc" but does not start with exclude. Lines that are not canonical
+// file lines are skipped.
+func bytecodeRecords(manifest []byte, prefix, exclude string) []record {
+	var recs []record
+	marker := []byte(" bytecode " + prefix)
+	for len(manifest) > 0 {
+		line := manifest
+		nl := bytes.IndexByte(manifest, '\n')
+		if nl < 0 {
+			break
+		}
+		line, manifest = manifest[:nl], manifest[nl+1:]
+		i := bytes.Index(line, marker)
+		if i < 0 {
+			continue
+		}
+		path := string(line[i+len(" bytecode "):])
+		if !strings.HasSuffix(path, ".pyc") || strings.HasPrefix(path, exclude) {
+			continue
+		}
+		size, digest, ok := parseHead(line[:i])
+		if !ok {
+			continue
+		}
+		recs = append(recs, record{path: path, size: size, digest: digest})
+	}
+	return recs
+}
+
+// parseHead parses "file <64 hex> <size>", the start of a canonical file line.
+func parseHead(head []byte) (int64, [32]byte, bool) {
+	var digest [32]byte
+	if len(head) < len("file ")+64+2 || string(head[:5]) != "file " || head[5+64] != ' ' {
+		return 0, digest, false
+	}
+	hexDigest := head[5 : 5+64]
+	if !isLowerHex(hexDigest) {
+		return 0, digest, false
+	}
+	size, ok := parseSize(head[5+64+1:])
+	if !ok {
+		return 0, digest, false
+	}
+	if _, err := hex.Decode(digest[:], hexDigest); err != nil {
+		return 0, digest, false
+	}
+	return size, digest, true
+}
+
+// errNotSealed says that the manifest has no bytecode record for a path.
+var errNotSealed = errors.New("no sealed bytecode record")
+
+// readSealedBytecode reads the bytecode-role file rel of the app once and returns its bytes
+// if they match the manifest's record.
+func readSealedBytecode(appRoot string, manifest []byte, rel string) ([]byte, error) {
+	size, digest, ok := bytecodeRecord(manifest, rel)
+	if !ok {
+		return nil, errNotSealed
+	}
+	if size > maxBootstrapBytecode {
+		return nil, fmt.Errorf("sealed bytecode %s: %d bytes is too big", rel, size)
+	}
+	f, err := os.Open(filepath.Join(appRoot, filepath.FromSlash(rel)))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, size+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) != size || sha256.Sum256(data) != digest {
+		return nil, fmt.Errorf("sealed bytecode %s: changed since it was sealed", rel)
+	}
+	return data, nil
+}
+
+// bytecodeRecord finds the line "file <sha256> <size> bytecode <rel>" in canonical manifest
+// bytes and returns its size and digest. It reads only that line, so the loader does not
+// decode the manifest a second time; anything not in canonical form is "not found".
+func bytecodeRecord(manifest []byte, rel string) (int64, [32]byte, bool) {
+	var digest [32]byte
+	if rel == "" || strings.ContainsAny(rel, "\n") {
+		return 0, digest, false
+	}
+	needle := []byte(" bytecode " + rel + "\n")
+	for off := 0; off < len(manifest); {
+		i := bytes.Index(manifest[off:], needle)
+		if i < 0 {
+			break
+		}
+		i += off
+		off = i + 1
+		lineStart := bytes.LastIndexByte(manifest[:i], '\n') + 1
+		size, digest, ok := parseHead(manifest[lineStart:i]) // "file <64 hex> <size>"
+		if !ok {
+			continue
+		}
+		return size, digest, true
+	}
+	return 0, digest, false
+}
+
+func isLowerHex(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseSize parses a canonical decimal size: digits only, no leading zero, at most 18 digits.
+func parseSize(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 || (len(b) > 1 && b[0] == '0') {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// manifestVersion returns the "X.Y" of the python-version header line of canonical manifest
+// bytes. Header lines come before file lines, and no path holds a newline, so the first
+// line starting with "python-version " is the header.
+func manifestVersion(manifest []byte) (string, bool) {
+	const key = "\npython-version "
+	i := bytes.Index(manifest, []byte(key))
+	if i < 0 {
+		return "", false
+	}
+	rest := manifest[i+len(key):]
+	end := bytes.IndexByte(rest, '\n')
+	if end < 0 {
+		return "", false
+	}
+	v := string(rest[:end])
+	major, minor, ok := strings.Cut(v, ".")
+	if !ok || !isDecimal(major) || !isDecimal(minor) {
+		return "", false
+	}
+	return v, true
+}
+
+func isDecimal(s string) bool {
+	if len(s) == 0 || len(s) > 3 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
