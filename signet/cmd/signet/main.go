@@ -28,6 +28,7 @@ import (
 	"github.com/signet-dev/signet/signet/manifest"
 	"github.com/signet-dev/signet/signet/payload"
 	"github.com/signet-dev/signet/signet/seal"
+	"github.com/signet-dev/signet/signet/signcmd"
 	"github.com/signet-dev/signet/signet/stubs"
 )
 
@@ -57,6 +58,8 @@ func commands() []command {
 		{"seal", "seal an app: write a loader that verifies it at every start", runSeal},
 		{"verify", "check an installed delivery offline, as the loader would", runVerify},
 		{"manifest", "print a loader's sealed digests in sha256sum -c form", runManifest},
+		{"sign", "Authenticode-sign a Windows loader (after sealing)", runSign},
+		{"password", "save or forget a .pfx password in the OS keystore", runPassword},
 		{"version", "print the version of signet", runVersion},
 		{"help", "explain a command", nil},
 	}
@@ -341,4 +344,14 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	fmt.Fprintf(stdout, "signet %s %s\n", version, runtime.Version())
 	return exitOK
+}
+
+// runSign is "signet sign": Authenticode signing, implemented by package signcmd.
+func runSign(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	return signcmd.Run(args, stdout, stderr)
+}
+
+// runPassword is "signet password save|forget PFX", implemented by package signcmd.
+func runPassword(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	return signcmd.RunPassword(args, stdout, stderr)
 }
