@@ -98,6 +98,8 @@ class SealedPath:
 
 _MP_SPAWN = "from multiprocessing.spawn import spawn_main; spawn_main("
 _MP_FORKSERVER = "from multiprocessing.forkserver import main; main("
+# Python 3.14 passes the parent's argv after the code and reads it back as sys.argv[1:].
+_MP_FORKSERVER_ARGV = "import sys; " + _MP_FORKSERVER
 _MP_TRACKER = "from multiprocessing.resource_tracker import main;main("
 _FLAG_LETTERS = "dBSvbqOIEsPu"
 
@@ -138,23 +140,42 @@ def _multiprocessing_command(args):
         fd = _small_int(code[len(_MP_TRACKER):-1])
         return None if fd is None else ("resource_tracker", fd)
     if code.startswith(_MP_FORKSERVER) and not rest:
-        return _forkserver_arguments(code[len(_MP_FORKSERVER):-1])
+        return _forkserver_arguments(code[len(_MP_FORKSERVER):-1], None)
+    if code.startswith(_MP_FORKSERVER_ARGV):
+        return _forkserver_arguments(code[len(_MP_FORKSERVER_ARGV):-1], rest)
+    if "multiprocessing" in code:
+        # A multiprocessing command line of a form this bootstrap does not know (a newer
+        # Python?). Running the app's main instead would make every child start the app
+        # again, which starts another child: refuse rather than recurse.
+        _refuse("unrecognised multiprocessing command line for this Python (%r); "
+                "multiprocessing is not supported with this interpreter version" % (code[:200],))
     return None
 
 
-def _forkserver_arguments(text):
-    """Parses 'LISTENER, ALIVE, PRELOAD, **KWARGS' from multiprocessing.forkserver."""
+def _forkserver_arguments(text, argv):
+    """Parses 'LISTENER, ALIVE, PRELOAD, **KWARGS' from multiprocessing.forkserver.
+
+    argv is None for the form of Python <= 3.13; for 3.14's form it is the argument list that
+    follows the code, which the call reads back through 'sys_argv=sys.argv[1:]'.
+    """
     import ast
     try:
         call = ast.parse("f(" + text + ")", mode="eval").body
     except (SyntaxError, ValueError):
         return None
-    if (not isinstance(call, ast.Call) or len(call.args) != 3 or len(call.keywords) != 1
-            or call.keywords[0].arg is not None):
+    if not isinstance(call, ast.Call) or len(call.args) != 3:
+        return None
+    keywords = call.keywords
+    if argv is not None:
+        if (len(keywords) != 2 or keywords[0].arg != "sys_argv"
+                or ast.dump(keywords[0].value) != ast.dump(ast.parse("sys.argv[1:]", mode="eval").body)):
+            return None
+        keywords = keywords[1:]
+    if len(keywords) != 1 or keywords[0].arg is not None:
         return None
     try:
         listener, alive, preload = [ast.literal_eval(a) for a in call.args]
-        kwargs = ast.literal_eval(call.keywords[0].value)
+        kwargs = ast.literal_eval(keywords[0].value)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     if (type(listener) is not int or type(alive) is not int or type(preload) is not list
@@ -171,6 +192,8 @@ def _forkserver_arguments(text):
             return None
     # The main module is never run from a path: forkserver children import it by name.
     kwargs.pop("main_path", None)
+    if argv is not None:
+        kwargs["sys_argv"] = list(argv)
     return "forkserver", (listener, alive, preload, kwargs)
 
 

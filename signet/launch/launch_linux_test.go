@@ -427,6 +427,14 @@ except FileNotFoundError:
 			check: noCanary,
 		},
 		{
+			name:  "an unknown multiprocessing command line is refused, not run as the app",
+			files: map[string]string{"main.py": "open('CANARY', 'w').close()\n"},
+			args:  []string{"-I", "-c", "from multiprocessing.future import main; main(3)"},
+			code:  106,
+			inErr: []string{"unrecognised multiprocessing command line"},
+			check: noCanary,
+		},
+		{
 			name: "multiprocessing spawn and forkserver pools run sealed children",
 			files: map[string]string{"main.py": `import concurrent.futures, multiprocessing, sys
 def work(x):
