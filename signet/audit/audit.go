@@ -5,14 +5,16 @@
 // Verify checks that the loader's payload is intact and its manifest decodes, that every
 // sealed file in the loader's directory is unchanged and nothing unsealed could be imported
 // there, that sealed runtime files are unchanged, and, when the loader is for this OS, the
-// interpreter rule (ownership, steering files, pinned digest, version). A warn-level loader
-// always fails verification: its checks do not stop the app.
+// interpreter rule (ownership, steering files, pinned digest, version), and for a Windows
+// loader its Authenticode signature (against the roots given) and any signer pin sealed into
+// it. A warn-level loader always fails verification: its checks do not stop the app.
 package audit
 
 import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"debug/elf"
 	"debug/pe"
 	"encoding/hex"
@@ -54,6 +56,12 @@ type Options struct {
 	// Python is the interpreter Recompile compiles with; "" means the sealed one (when the
 	// loader is for this OS).
 	Python string
+	// Roots are the trusted roots a Windows loader's Authenticode signature must chain to
+	// (signet verify --ca). nil: a signed Windows loader fails verification ("signature
+	// present, not checked"), as there is no code-signing trust store to use instead.
+	Roots *x509.CertPool
+	// RequireSignature makes an unsigned Windows loader fail; otherwise it is a warning.
+	RequireSignature bool
 }
 
 // Report is the outcome of Verify. Its JSON form (field names are stable):
@@ -69,6 +77,11 @@ type Options struct {
 //	  "recompiled": 4,                   // with Options.Recompile: bytecode files checked
 //	  "interpreter": {"path": "/usr/bin/python3.11", "version": "3.11",
 //	                  "sha256": "", "checked": true, "note": ""},
+//	  "signature": {"present": true, "checked": true, "valid": true,   // Windows loaders only
+//	                "signer": "CN=...", "issuer": "CN=...", "signer_key_sha256": "…",
+//	                "not_after": "2027-01-01T00:00:00Z", "timestamp": "", "timestamp_authority": "",
+//	                "required_signer": ""},
+//	  "warnings": ["the loader is not signed: ..."],   // absent when none; never fail
 //	  "problems": [{"kind": "MODIFIED", "path": "hello.py",
 //	                "detail": "content differs from the sealed digest"}]
 //	}
@@ -82,6 +95,8 @@ type Report struct {
 	Files       int          `json:"files"`
 	Recompiled  int          `json:"recompiled,omitempty"` // sealed bytecode files checked by --recompile
 	Interpreter *Interpreter `json:"interpreter,omitempty"`
+	Signature   *Signature   `json:"signature,omitempty"`
+	Warnings    []string     `json:"warnings,omitempty"`
 	Problems    []Problem    `json:"problems"`
 }
 
@@ -145,6 +160,9 @@ func Verify(loader string, opts Options) (*Report, error) {
 	r.Target = goos + "/" + goarch
 	m, err := readManifest(real, r)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.checkSignature(real, goos, m, opts); err != nil {
 		return nil, err
 	}
 	if m == nil {
@@ -412,8 +430,14 @@ func (r *Report) Text() string {
 		}
 		b.WriteString("\n")
 	}
+	if s := r.Signature; s != nil {
+		b.WriteString(s.text())
+	}
 	if r.Recompiled > 0 {
 		fmt.Fprintf(&b, "recompiled %d sealed bytecode files from their sealed sources\n", r.Recompiled)
+	}
+	for _, w := range r.Warnings {
+		b.WriteString("WARNING: " + w + "\n")
 	}
 	for _, p := range r.Problems {
 		b.WriteString(p.String())

@@ -46,6 +46,7 @@ _OPEN_FLAGS = (_os.O_RDONLY | getattr(_os, "O_NOFOLLOW", 0) | getattr(_os, "O_NO
 _APP_ROLES = ("entry", "module", "extension", "bytecode", "data")
 _HEADER_KEYS = ("entry", "level", "python-path", "python-version", "python-sha256",
                 "seal-runtime")
+_OPTIONAL_HEADER_KEYS = ("require-signer",)  # checked by the loader before it starts Python
 _MAIN_NAME = "__signet_main__"
 _BYTECODE_DIR = "__signet_pyc__"
 _MAGIC = _bootstrap_external.MAGIC_NUMBER
@@ -110,7 +111,7 @@ def _parse_manifest(text):
             files[path] = (digest, int(size), role)
         elif key == "python-trust":
             trust.append(rest)
-        elif key in _HEADER_KEYS and key not in header and not files:
+        elif (key in _HEADER_KEYS or key in _OPTIONAL_HEADER_KEYS) and key not in header and not files:
             header[key] = rest
         else:
             raise ValueError("line %d: unexpected record %r" % (number, key))

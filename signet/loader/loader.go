@@ -31,6 +31,7 @@ const (
 	ExitEnvironment = 104                // the environment tried to change the loader's behaviour
 	ExitLaunch      = 105                // the interpreter could not be started
 	ExitRefused     = launch.ExitRefused // refused at import time by the bootstrap (106)
+	ExitSignature   = 107                // the loader's own signature is invalid or not the pinned vendor's
 )
 
 // Main runs the start-up sequence for the process arguments args (args[0] is the loader's
@@ -53,7 +54,7 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 	}
 
 	// 2. The payload, from the loader's own executable.
-	raw, err := payload.FindInFile(selfPayloadPath())
+	self, raw, err := readSelf(selfPayloadPath())
 	if err != nil {
 		lines := []string{payloadMessage(err)}
 		report(stderr, lines)
@@ -62,11 +63,25 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 	}
 	m, err := manifest.Decode(raw)
 	if err != nil {
+		self.Close()
 		lines := []string{payloadMessage(err)}
 		report(stderr, lines)
 		audit(selfName(), lines)
 		return ExitPayload
 	}
+
+	// 2b. A loader sealed with require-signer starts only with its vendor's valid signature,
+	// checked on the same open file the payload came from.
+	if m.RequireSigner != nil {
+		if err := verifySelf(self, *m.RequireSigner); err != nil {
+			self.Close()
+			lines := []string{signatureMessage(err)}
+			report(stderr, lines)
+			audit(selfName(), lines)
+			return ExitSignature
+		}
+	}
+	self.Close()
 
 	// 3. The app root is the directory of the loader's real path.
 	loaderPath, err := realExecutable()
@@ -283,6 +298,11 @@ func interpreterMessage(interpreter string, problems []string) []string {
 	return append(lines, "signet: refused to start: the Python interpreter "+interpreter+
 		" failed its check. Repair or reinstall that Python (it must be owned and writable only by "+
 		"an administrator), or ask the vendor for a delivery sealed for the Python you have.")
+}
+
+func signatureMessage(err error) string {
+	return "signet: refused: " + err.Error() + ". Reinstall the application from the vendor's " +
+		"delivery (if you are its developer, sign the sealed loader with the certificate it was sealed for)."
 }
 
 func launchMessage(interpreter string, err error) string {

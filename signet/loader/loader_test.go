@@ -119,10 +119,11 @@ func TestExitCodes(t *testing.T) {
 	codes := map[string]int{
 		"ExitTampered": ExitTampered, "ExitInterpreter": ExitInterpreter, "ExitPayload": ExitPayload,
 		"ExitEnvironment": ExitEnvironment, "ExitLaunch": ExitLaunch, "ExitRefused": ExitRefused,
+		"ExitSignature": ExitSignature,
 	}
 	want := map[string]int{
 		"ExitTampered": 101, "ExitInterpreter": 102, "ExitPayload": 103,
-		"ExitEnvironment": 104, "ExitLaunch": 105, "ExitRefused": 106,
+		"ExitEnvironment": 104, "ExitLaunch": 105, "ExitRefused": 106, "ExitSignature": 107,
 	}
 	for name, code := range codes {
 		if code != want[name] {

@@ -26,8 +26,8 @@ func Decode(b []byte) (*Manifest, error) {
 	if b[len(b)-1] != '\n' {
 		return nil, lineErr(nlines+1, "missing final newline")
 	}
-	if nlines > MaxFiles+MaxTrust+7 {
-		return nil, lineErr(MaxFiles+MaxTrust+8, "too many lines (%d)", nlines)
+	if nlines > MaxFiles+MaxTrust+8 {
+		return nil, lineErr(MaxFiles+MaxTrust+9, "too many lines (%d)", nlines)
 	}
 	d := decoder{rest: string(b)}
 	return d.decode(nlines)
@@ -63,7 +63,7 @@ func (d *decoder) peekKey() string {
 var knownKeys = map[string]bool{
 	"signet-manifest": true, "entry": true, "level": true, "python-path": true,
 	"python-version": true, "python-sha256": true, "python-trust": true,
-	"seal-runtime": true, "file": true,
+	"seal-runtime": true, "require-signer": true, "file": true,
 }
 
 // field reads the next line, which must be the record key with a non-empty value.
@@ -187,6 +187,17 @@ func (d *decoder) decode(nlines int) (*Manifest, error) {
 	case "off":
 	default:
 		return nil, lineErr(d.line, "seal-runtime %.20q is neither on nor off", v)
+	}
+
+	if d.peekKey() == "require-signer" {
+		if v, err = d.field("require-signer"); err != nil {
+			return nil, err
+		}
+		var sum [32]byte
+		if err := decodeHex(&sum, v); err != nil {
+			return nil, lineErr(d.line, "require-signer: %v", err)
+		}
+		m.RequireSigner = &sum
 	}
 
 	m.Files = make([]File, 0, nlines-d.line)

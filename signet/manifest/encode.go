@@ -22,7 +22,7 @@ func (m *Manifest) Encode() ([]byte, error) {
 
 	n := len("signet-manifest 1\n") + len("entry \n") + len(m.Entry) + len("level \n") + len(m.Level) +
 		len("python-path \n") + len(m.PythonPath) + len("python-version \n") + len(m.PythonVersion) +
-		len("python-sha256 \n") + 64 + len("seal-runtime off\n")
+		len("python-sha256 \n") + 64 + len("seal-runtime off\n") + len("require-signer \n") + 64
 	for _, t := range trust {
 		n += len("python-trust \n") + len(t)
 	}
@@ -56,6 +56,11 @@ func (m *Manifest) Encode() ([]byte, error) {
 		b = append(b, "seal-runtime on\n"...)
 	} else {
 		b = append(b, "seal-runtime off\n"...)
+	}
+	if m.RequireSigner != nil {
+		b = append(b, "require-signer "...)
+		b = appendHex(b, m.RequireSigner)
+		b = append(b, '\n')
 	}
 	for i := range files {
 		f := &files[i]

@@ -66,7 +66,12 @@ type Manifest struct {
 	PythonSHA256  *[32]byte // digest of the interpreter executable; nil is written as "-"
 	PythonTrust   []string  // absolute paths whose ownership the loader checks
 	SealRuntime   bool      // RoleRuntime files are present only when true
-	Files         []File    // sorted by Path in byte order in canonical form
+	// RequireSigner, when set, is the SHA-256 of the DER SubjectPublicKeyInfo of the only
+	// certificate whose Authenticode signature the (Windows) loader accepts on itself; the
+	// loader refuses to start unsigned or signed by anyone else. Written as the optional
+	// record "require-signer <hex>" after seal-runtime; nil writes no record.
+	RequireSigner *[32]byte
+	Files         []File // sorted by Path in byte order in canonical form
 }
 
 // LineError is a decoding error that names the offending line (1-based).

@@ -303,7 +303,7 @@ func TestDecodeLimits(t *testing.T) {
 	if _, err := Decode(make([]byte, MaxEncodedSize+1)); err == nil || !strings.Contains(err.Error(), "over the limit") {
 		t.Errorf("Decode of an oversized input: %v", err)
 	}
-	many := bytes.Repeat([]byte("x\n"), MaxFiles+MaxTrust+8)
+	many := bytes.Repeat([]byte("x\n"), MaxFiles+MaxTrust+9)
 	var le *LineError
 	if _, err := Decode(many); !errors.As(err, &le) || !strings.Contains(le.Reason, "too many lines") {
 		t.Errorf("Decode of too many lines: %v", err)
@@ -407,6 +407,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(sampleText()))
 	f.Add([]byte(minimalText()))
 	f.Add([]byte(strings.ReplaceAll(minimalText(), "seal-runtime off", "seal-runtime on")))
+	f.Add([]byte(strings.Replace(minimalText(), "seal-runtime off\n", "seal-runtime off\nrequire-signer "+hexOf("pin")+"\n", 1)))
 	f.Add([]byte("signet-manifest 1\n"))
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -459,4 +460,50 @@ func FuzzEncode(f *testing.F) {
 			t.Fatalf("Decode(Encode(m)) = %+v, want %+v", got, m)
 		}
 	})
+}
+
+func TestRequireSigner(t *testing.T) {
+	pin := sum("vendor key")
+	m := sample()
+	m.RequireSigner = &pin
+	enc, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(sampleText(), "seal-runtime on\n", "seal-runtime on\nrequire-signer "+hexOf("vendor key")+"\n", 1)
+	if string(enc) != want {
+		t.Fatalf("Encode with RequireSigner:\n%s\nwant:\n%s", enc, want)
+	}
+	got, err := Decode(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RequireSigner == nil || *got.RequireSigner != pin || !reflect.DeepEqual(got, m) {
+		t.Errorf("Decode(Encode(m)) = %+v, want %+v", got, m)
+	}
+
+	line := "require-signer " + hexOf("vendor key") + "\n"
+	tests := []struct {
+		name     string
+		input    string
+		wantLine int
+		want     string
+	}{
+		{"upper-case key", strings.Replace(want, line, "REQUIRE-SIGNER "+hexOf("vendor key")+"\n", 1), 11, "unknown record"},
+		{"upper-case digest", strings.Replace(want, line, "require-signer "+strings.ToUpper(hexOf("vendor key"))+"\n", 1), 11, "upper-case hex"},
+		{"short digest", strings.Replace(want, line, "require-signer abc\n", 1), 11, "64 hex digits"},
+		{"no value", strings.Replace(want, line, "require-signer\n", 1), 11, "without a value"},
+		{"twice", strings.Replace(want, line, line+line, 1), 12, "require-signer record out of place among file records"},
+		{"before seal-runtime", strings.Replace(want, "seal-runtime on\n"+line, line+"seal-runtime on\n", 1), 10, "require-signer record out of place, want seal-runtime"},
+		{"among files", strings.Replace(want, line, "", 1) + line, 18, "require-signer record out of place among file records"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode([]byte(tt.input))
+			var le *LineError
+			if !errors.As(err, &le) || le.Line != tt.wantLine || !strings.Contains(le.Reason, tt.want) {
+				t.Errorf("Decode error = %v, want line %d containing %q", err, tt.wantLine, tt.want)
+			}
+		})
+	}
 }

@@ -14,6 +14,7 @@
 package seal
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"github.com/signet-dev/signet/signet/payload"
 	"github.com/signet-dev/signet/signet/stubs"
 	"github.com/signet-dev/signet/signet/treecheck"
+	"github.com/signet-dev/signet/signet/winresource"
 )
 
 // Input is one app file: a file on disk and its path in the app tree. Bazel passes these
@@ -51,6 +53,14 @@ type Options struct {
 	Stub          string         // prebuilt stub; "" means stubs.Get for the target
 	CopyApp       bool           // copy the sealed files next to the loader unless it is written into Root
 	NoBytecode    bool           // seal no bytecode: modules are compiled from source at every import
+	// Resources are the Windows resources (version information, icon) written into the stub
+	// before it is sealed; windows targets only. A windows loader always gets the
+	// application manifest (asInvoker, long paths, UTF-8), with or without Resources.
+	Resources *winresource.Info
+	// RequireSigner pins the vendor's signing key (the SHA-256 of the certificate's DER
+	// SubjectPublicKeyInfo): the loader refuses to start unless its own Authenticode
+	// signature is valid and made with that key. Windows targets only.
+	RequireSigner *[32]byte
 }
 
 // Result is what Seal did.
@@ -103,6 +113,11 @@ func Seal(ctx context.Context, o Options) (*Result, error) {
 	stub, err := readStub(ctx, o.Stub, l)
 	if err != nil {
 		return nil, err
+	}
+	if l.goos == "windows" {
+		if stub, err = applyResources(stub, o.Resources); err != nil {
+			return nil, err
+		}
 	}
 	encoded, err := m.Encode()
 	if err != nil {
@@ -220,6 +235,14 @@ func buildManifest(ctx context.Context, o *Options, l *layout) (*manifest.Manife
 	if level != manifest.LevelEnforce && level != manifest.LevelWarn {
 		return nil, nil, fmt.Errorf("--level %q: want enforce or warn", level)
 	}
+	if l.goos != "windows" {
+		if o.Resources != nil {
+			return nil, nil, fmt.Errorf("Windows resources (version information, icon) are only for a windows target, not %s/%s", l.goos, l.goarch)
+		}
+		if o.RequireSigner != nil {
+			return nil, nil, fmt.Errorf("--require-signer is only for a windows target: %s has no signature check for executables, so a %s/%s loader could never start", l.goos, l.goos, l.goarch)
+		}
+	}
 	entry, err := cleanMain(o.Main)
 	if err != nil {
 		return nil, nil, err
@@ -271,6 +294,7 @@ func buildManifest(ctx context.Context, o *Options, l *layout) (*manifest.Manife
 		PythonSHA256:  interp.sha256,
 		PythonTrust:   interp.trust,
 		SealRuntime:   o.SealRuntime,
+		RequireSigner: o.RequireSigner,
 		Files:         files,
 	}
 	m.Sort()
@@ -302,6 +326,27 @@ func readStub(ctx context.Context, stub string, l *layout) ([]byte, error) {
 		return nil, fmt.Errorf("reading the stub: %w", err)
 	}
 	return b, nil
+}
+
+// applyResources writes the Windows resources into a windows stub: the application manifest
+// always, the version information and icon of info when given. A stub that is already sealed
+// or signed is refused with the seal's own words before winresource sees it.
+func applyResources(stub []byte, info *winresource.Info) ([]byte, error) {
+	switch _, err := payload.Find(bytes.NewReader(stub), int64(len(stub))); {
+	case err == nil:
+		return nil, errors.New("attaching the manifest to the stub: attach: the stub is already sealed (it carries a payload)")
+	case !errors.Is(err, payload.ErrNoPayload):
+		return nil, fmt.Errorf("attaching the manifest to the stub: attach: the stub already carries a payload: %w", err)
+	}
+	var i winresource.Info
+	if info != nil {
+		i = *info
+	}
+	out, err := winresource.Apply(stub, i)
+	if err != nil {
+		return nil, fmt.Errorf("the stub: %w", err)
+	}
+	return out, nil
 }
 
 // checkLoaderName refuses a loader whose name is also an app path (or the first component

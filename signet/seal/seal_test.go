@@ -21,6 +21,7 @@ import (
 	"github.com/signet-dev/signet/signet/manifest"
 	"github.com/signet-dev/signet/signet/payload"
 	"github.com/signet-dev/signet/signet/stubs"
+	"github.com/signet-dev/signet/signet/winresource"
 )
 
 // python is the real interpreter the tests seal against.
@@ -286,6 +287,12 @@ func TestSealRefuses(t *testing.T) {
 		{name: "stub already sealed", prepare: nil, edit: func(o *Options) { o.Stub = sealedStub(t) }, want: "already sealed"},
 		{name: "stub not an executable", edit: func(o *Options) { o.Stub = textFile }, want: "attaching the manifest to the stub"},
 		{name: "no output", edit: func(o *Options) { o.Output = "" }, want: "-o is required"},
+		{name: "resources for a linux target", edit: func(o *Options) { o.Resources = &winresource.Info{CompanyName: "Example"} }, want: "Windows resources (version information, icon) are only for a windows target"},
+		{name: "require-signer for a linux target", edit: func(o *Options) { o.RequireSigner = &[32]byte{1} }, want: "--require-signer is only for a windows target"},
+		{name: "invalid resources", edit: func(o *Options) {
+			o.Target, o.Python, o.PythonVersion, o.Stub = "windows/amd64", "C:/Python311/python.exe", "3.11", dummyStubs["windows"]
+			o.Resources = &winresource.Info{FileVersion: "1.2"}
+		}, want: "the stub: windows resources: FileVersion"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -356,6 +363,46 @@ func TestSealWindowsTargetOnThisMachine(t *testing.T) {
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("something was written at %s without .exe: %v", out, err)
 	}
+	// The application manifest is written into every windows loader, and the payload
+	// still follows the sections.
+	if !bytes.Contains(b, []byte(`<requestedExecutionLevel level="asInvoker" uiAccess="false"/>`)) ||
+		!bytes.Contains(b, []byte("<longPathAware")) {
+		t.Errorf("the windows loader carries no application manifest")
+	}
+	if got, err := payload.Find(bytes.NewReader(b), int64(len(b))); err != nil || m.RequireSigner != nil {
+		t.Errorf("payload of the windows loader: %v (require-signer %x)", err, m.RequireSigner)
+	} else if want, _ := m.Encode(); !bytes.Equal(got, want) {
+		t.Errorf("the loader's payload is not the manifest")
+	}
+
+	// With resources and a signer pin.
+	pinKey := [32]byte{0xab}
+	o.Resources = &winresource.Info{CompanyName: "Example Ltd", FileVersion: "1.2.3.4"}
+	o.RequireSigner = &pinKey
+	res, err = Seal(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Manifest.RequireSigner == nil || *res.Manifest.RequireSigner != pinKey {
+		t.Errorf("require-signer = %x, want %x", res.Manifest.RequireSigner, pinKey)
+	}
+	if b, err = os.ReadFile(out + ".exe"); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, utf16le("Example Ltd")) {
+		t.Errorf("the company name is not in the loader's resources")
+	}
+	if raw, err := payload.Find(bytes.NewReader(b), int64(len(b))); err != nil || !bytes.Contains(raw, []byte("\nrequire-signer ab00")) {
+		t.Errorf("payload %q, %v: want a require-signer record", raw, err)
+	}
+}
+
+func utf16le(s string) []byte {
+	var b []byte
+	for _, r := range s {
+		b = append(b, byte(r), byte(r>>8))
+	}
+	return b
 }
 
 func TestBuildManifestExplicitFiles(t *testing.T) {

@@ -7,7 +7,9 @@
 package signcmd
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -21,6 +23,8 @@ import (
 
 	"github.com/sassoftware/relic/v7/lib/pkcs9"
 	"github.com/signet-dev/signet/signet/authenticode"
+	"github.com/signet-dev/signet/signet/manifest"
+	"github.com/signet-dev/signet/signet/payload"
 	"github.com/signet-dev/signet/signet/pfx"
 	"github.com/signet-dev/signet/signet/tsa"
 )
@@ -180,6 +184,13 @@ func run(o *options, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.in, err)
 	}
+	m, err := sealedManifest(o.in, image)
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		fmt.Fprintf(stderr, "note: %s carries no signet payload (it is not a sealed loader); signing it as a plain PE file\n", o.in)
+	}
 	if o.digestOut != "" {
 		if err := writeAtomic(o.digestOut, prep.SignedDigest(), 0o644); err != nil {
 			return err
@@ -196,10 +207,11 @@ func run(o *options, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var signed []byte
+	var leaf *x509.Certificate
 	if o.signatureIn != "" {
-		signed, err = attach(ctx, o, prep, ts)
+		signed, leaf, err = attach(ctx, o, m, prep, ts)
 	} else {
-		signed, err = signWithPFX(ctx, o, prep, ts)
+		signed, leaf, err = signWithPFX(ctx, o, m, prep, ts)
 	}
 	if err != nil {
 		return err
@@ -208,6 +220,10 @@ func run(o *options, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "signed %s -> %s\n", o.in, o.out)
+	if m != nil && m.RequireSigner != nil && ts == nil {
+		fmt.Fprintf(stderr, "warning: %s checks its own signature, and this signature has no time stamp: this loader will stop starting when the certificate expires on %s; sign with --timestamp URL to avoid that\n",
+			o.out, leaf.NotAfter.UTC().Format("2006-01-02"))
+	}
 	return nil
 }
 
@@ -219,50 +235,92 @@ func stamper(ts *tsa.Client) pkcs9.Timestamper {
 	return ts
 }
 
-func signWithPFX(ctx context.Context, o *options, prep *authenticode.Prepared, ts *tsa.Client) ([]byte, error) {
+func signWithPFX(ctx context.Context, o *options, m *manifest.Manifest, prep *authenticode.Prepared, ts *tsa.Client) ([]byte, *x509.Certificate, error) {
 	data, err := readPFX(o.pfxPath)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	password, err := readPassword(o, data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	id, err := openPFX(o.pfxPath, data, password)
 	clear(password)
 	if err != nil {
 		if o.savedPassword && errors.Is(err, pfx.ErrWrongPassword) {
-			return nil, fmt.Errorf("%w (the saved password); save the right one with: signet password save %s", err, o.pfxPath)
+			return nil, nil, fmt.Errorf("%w (the saved password); save the right one with: signet password save %s", err, o.pfxPath)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	if err := authenticode.CheckSigningCert(id.Leaf, now()); err != nil {
-		return nil, fmt.Errorf("%s: %w", o.pfxPath, err)
+		return nil, nil, fmt.Errorf("%s: %w", o.pfxPath, err)
+	}
+	if err := checkPin(o, m, id.Leaf, o.pfxPath); err != nil {
+		return nil, nil, err
 	}
 	out, err := prep.Sign(ctx, id.Key, id.Chain, stamper(ts))
 	if err != nil {
-		return nil, fmt.Errorf("signing %s: %w", o.in, err)
+		return nil, nil, fmt.Errorf("signing %s: %w", o.in, err)
 	}
-	return out, nil
+	return out, id.Leaf, nil
 }
 
-func attach(ctx context.Context, o *options, prep *authenticode.Prepared, ts *tsa.Client) ([]byte, error) {
+func attach(ctx context.Context, o *options, m *manifest.Manifest, prep *authenticode.Prepared, ts *tsa.Client) ([]byte, *x509.Certificate, error) {
 	chain, err := readChain(o.certChain)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := authenticode.CheckSigningCert(chain[0], now()); err != nil {
-		return nil, fmt.Errorf("%s: %w", o.certChain, err)
+		return nil, nil, fmt.Errorf("%s: %w", o.certChain, err)
+	}
+	if err := checkPin(o, m, chain[0], o.certChain); err != nil {
+		return nil, nil, err
 	}
 	sig, err := readSmallFile(o.signatureIn, 64<<10)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out, err := prep.Attach(ctx, sig, chain, stamper(ts))
 	if err != nil {
-		return nil, fmt.Errorf("%s with %s: %w", o.in, o.signatureIn, err)
+		return nil, nil, fmt.Errorf("%s with %s: %w", o.in, o.signatureIn, err)
 	}
-	return out, nil
+	return out, chain[0], nil
+}
+
+// sealedManifest returns the manifest sealed into image, nil when image carries no signet
+// payload. A warn-level loader, a damaged payload and an undecodable manifest are refused:
+// a signature would vouch for a loader that must not be delivered.
+func sealedManifest(name string, image []byte) (*manifest.Manifest, error) {
+	raw, err := payload.Find(bytes.NewReader(image), int64(len(image)))
+	switch {
+	case errors.Is(err, payload.ErrNoPayload):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("%s: refusing to sign a loader whose sealed payload is damaged (%w): seal it again", name, err)
+	}
+	m, err := manifest.Decode(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: refusing to sign a loader whose sealed manifest does not decode (%w): seal it again", name, err)
+	}
+	if m.Level == manifest.LevelWarn {
+		return nil, fmt.Errorf("%s: refusing to sign a warn-level loader: re-seal with --level enforce", name)
+	}
+	return m, nil
+}
+
+// checkPin refuses a signing certificate whose key is not the one the loader was sealed to
+// require (it would never start), and warns when such a loader is signed without a time
+// stamp: it stops starting when the certificate expires.
+func checkPin(o *options, m *manifest.Manifest, leaf *x509.Certificate, certFile string) error {
+	if m == nil || m.RequireSigner == nil {
+		return nil
+	}
+	key := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
+	if key != *m.RequireSigner {
+		return fmt.Errorf("%s was sealed to start only when signed with the key sha256 %x, but the certificate %q in %s has the key sha256 %x: the loader would never start; sign with the pinned certificate, or seal again with --require-signer for this one",
+			o.in, *m.RequireSigner, leaf.Subject.String(), certFile, key)
+	}
+	return nil
 }
 
 // readChain reads PEM certificates; the first is the leaf, the rest are

@@ -2,7 +2,7 @@
 // verifies sealed deliveries.
 //
 //	signet seal --main hello.py [--root DIR] --python PATH [--target OS/ARCH] -o dist/hello
-//	signet verify [--json] [--recompile [--python PATH]] LOADER
+//	signet verify [--json] [--recompile [--python PATH]] [--ca FILE] [--require-signature] LOADER
 //	signet manifest LOADER
 //	signet version
 //	signet help [COMMAND]
@@ -13,7 +13,10 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,13 +26,16 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/signet-dev/signet/signet/audit"
+	"github.com/signet-dev/signet/signet/authenticode"
 	"github.com/signet-dev/signet/signet/manifest"
 	"github.com/signet-dev/signet/signet/payload"
 	"github.com/signet-dev/signet/signet/seal"
 	"github.com/signet-dev/signet/signet/signcmd"
 	"github.com/signet-dev/signet/signet/stubs"
+	"github.com/signet-dev/signet/signet/winresource"
 )
 
 // Exit statuses.
@@ -176,7 +182,13 @@ not compile gets none (importing it fails as with plain Python).
 
 For a windows target, ".exe" is added to LOADER; give --python as the interpreter's path
 on the target (C:/Python311/python.exe) and --python-version. Its interpreter cannot run
-here, so no bytecode is sealed.
+here, so no bytecode is sealed. A windows loader always gets an application manifest
+(asInvoker, long-path aware, UTF-8 code page); --company, --product, --description,
+--file-version, --product-version, --copyright, --original-filename, --internal-name,
+--comments and --icon add version information and an icon (windows targets only).
+--require-signer CERT makes the windows loader refuse to start (exit 107) unless its own
+Authenticode signature is valid on the customer's machine and made with CERT's key; sign
+it afterwards with 'signet sign', with --timestamp, or it stops starting when CERT expires.
 
 Flags:
 `
@@ -198,6 +210,27 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&trust, "python-trust", "trusted interpreter `path` (repeatable): replaces the paths asked from the interpreter")
 	fs.StringVar(&o.Stub, "stub", "", "prebuilt loader stub `file` (default: build it once with the local Go toolchain)")
 	fs.BoolVar(&o.NoBytecode, "no-bytecode", false, "seal no bytecode: modules are compiled from their verified source at every import")
+	var info winresource.Info
+	var icon, requireSigner string
+	resFlags := []struct {
+		p          *string
+		name, what string
+	}{
+		{&info.CompanyName, "company", "company `name` (windows version information)"},
+		{&info.ProductName, "product", "product `name` (windows version information)"},
+		{&info.FileDescription, "description", "file `description` Explorer shows (windows version information)"},
+		{&info.FileVersion, "file-version", "file `version` 1.2.3 or 1.2.3.4 (windows version information)"},
+		{&info.ProductVersion, "product-version", "product `version` 1.2.3 or 1.2.3.4 (windows version information)"},
+		{&info.LegalCopyright, "copyright", "copyright `notice` (windows version information)"},
+		{&info.OriginalFilename, "original-filename", "original file `name`, e.g. hello.exe (windows version information)"},
+		{&info.InternalName, "internal-name", "internal `name` (windows version information)"},
+		{&info.Comments, "comments", "`comments` (windows version information)"},
+	}
+	for _, f := range resFlags {
+		fs.StringVar(f.p, f.name, "", f.what)
+	}
+	fs.StringVar(&icon, "icon", "", "application icon `file`, .ico or .png of at most 256x256 (windows)")
+	fs.StringVar(&requireSigner, "require-signer", "", "vendor certificate `file` (PEM or DER): the windows loader starts only when signed with its key")
 	if code := parse(fs, args, sealHelp, stdout, stderr); code >= 0 {
 		return code
 	}
@@ -215,6 +248,39 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if _, _, err := stubs.ParseTarget(o.Target); err != nil {
 		return usageError(stderr, "seal", "--target: %v", err)
+	}
+	goos, _, _ := stubs.ParseTarget(o.Target)
+	resourcesGiven := icon != ""
+	for _, f := range resFlags {
+		resourcesGiven = resourcesGiven || *f.p != ""
+	}
+	if goos != "windows" && resourcesGiven {
+		return usageError(stderr, "seal", "--company, --product, --description, --file-version, --product-version, --copyright, --original-filename, --internal-name, --comments and --icon are for a windows target, not %s", o.Target)
+	}
+	if goos != "windows" && requireSigner != "" {
+		return usageError(stderr, "seal", "--require-signer is for a windows target: %s has no signature check for executables, so the loader could never start", o.Target)
+	}
+	if icon != "" {
+		b, err := readLimited(icon, winresource.MaxIconSize)
+		if err != nil {
+			return failure(stderr, "seal", fmt.Errorf("--icon: %w", err))
+		}
+		info.Icon = b
+	}
+	if resourcesGiven {
+		o.Resources = &info
+	}
+	var signerCert *x509.Certificate
+	if requireSigner != "" {
+		cert, err := readCertificate(requireSigner)
+		if err != nil {
+			return failure(stderr, "seal", fmt.Errorf("--require-signer: %w", err))
+		}
+		if err := authenticode.CheckSigningCert(cert, time.Now()); err != nil {
+			return failure(stderr, "seal", fmt.Errorf("--require-signer %s: %w", requireSigner, err))
+		}
+		pin := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+		o.RequireSigner, signerCert = &pin, cert
 	}
 	o.Level = manifest.Level(level)
 	o.PythonTrust = trust
@@ -241,13 +307,57 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if res.Copied > 0 {
 		fmt.Fprintf(stdout, "copied %d app files next to the loader: ship its whole directory\n", res.Copied)
 	}
+	if signerCert != nil {
+		fmt.Fprintf(stdout, "the loader starts only when signed with the key of %s (sha256 %x); sign it with signet sign --timestamp URL\n",
+			signerCert.Subject, *o.RequireSigner)
+	}
 	if res.Manifest.Level == manifest.LevelWarn {
 		fmt.Fprintf(stderr, "signet seal: warning: level warn: the loader reports problems but still starts the app; do not deliver it\n")
 	}
 	return exitOK
 }
 
-const verifyHelp = `Usage: signet verify [--json] [--recompile [--python PATH]] LOADER
+// readLimited reads a regular file of at most limit bytes.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return b, nil
+}
+
+// readCertificate reads one X.509 certificate, PEM (exactly one CERTIFICATE block) or DER.
+func readCertificate(path string) (*x509.Certificate, error) {
+	b, err := readLimited(path, 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	der := b
+	if block, rest := pem.Decode(b); block != nil {
+		if block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("%s: PEM block %q, want CERTIFICATE", path, block.Type)
+		}
+		if next, _ := pem.Decode(rest); next != nil {
+			return nil, fmt.Errorf("%s holds more than one PEM block; give the vendor's signing certificate alone", path)
+		}
+		der = block.Bytes
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cert, nil
+}
+
+const verifyHelp = `Usage: signet verify [--json] [--recompile [--python PATH]] [--ca FILE] [--require-signature] LOADER
 
 Check an installed delivery offline: the loader's payload, every sealed file in its
 directory (MODIFIED, MISSING, UNEXPECTED), sealed runtime files, and the interpreter rule
@@ -258,6 +368,12 @@ fails.
 what the sealed source compiles to (BYTECODE problems), with --python (default: the sealed
 interpreter); it must be the sealed Python version.
 
+A Windows loader's Authenticode signature is checked against the roots in --ca (a PEM
+bundle; there is no code-signing trust store here): the digest over the file, the
+signature, the time stamp if any, and the chain; the signer is named. A signed loader
+without --ca fails ("signature present, not checked"). An unsigned one is a WARNING, or a
+failure with --require-signature or when it was sealed with --require-signer.
+
 Flags:
 `
 
@@ -267,6 +383,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	var opts audit.Options
 	fs.BoolVar(&opts.Recompile, "recompile", false, "check every sealed bytecode file against its sealed source, compiled again")
 	fs.StringVar(&opts.Python, "python", "", "absolute `path` of the interpreter --recompile uses (default: the sealed one)")
+	ca := fs.String("ca", "", "PEM `file` of the trusted roots a Windows loader's signature must chain to")
+	fs.BoolVar(&opts.RequireSignature, "require-signature", false, "fail when a Windows loader is not signed")
 	if code := parse(fs, args, verifyHelp, stdout, stderr); code >= 0 {
 		return code
 	}
@@ -275,6 +393,13 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if opts.Python != "" && !opts.Recompile {
 		return usageError(stderr, "verify", "--python is used only with --recompile")
+	}
+	if *ca != "" {
+		roots, err := audit.LoadRoots(*ca)
+		if err != nil {
+			return failure(stderr, "verify", err)
+		}
+		opts.Roots = roots
 	}
 	report, err := audit.Verify(fs.Arg(0), opts)
 	if err != nil {

@@ -38,15 +38,17 @@ func TestMain(m *testing.M) {
 	}())
 }
 
-// helloRoot is the repository's example app.
+// helloRoot is a copy of the repository's example app (its hello.py alone, so that build
+// files next to it are not sealed) in a new directory.
 func helloRoot(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", "..", "..", "examples", "hello"))
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "hello", "hello.py"))
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "hello.py")); err != nil {
 		t.Fatalf("example app: %v", err)
+	}
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "hello.py"), src, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := os.Stat(python); err != nil {
 		t.Fatalf("these tests need CPython 3.11 at %s: %v", python, err)
@@ -256,7 +258,7 @@ func TestCommandLine(t *testing.T) {
 		{"help", []string{"help"}, 0, "signet COMMAND", ""},
 		{"help seal", []string{"help", "seal"}, 0, "Usage: signet seal --main SCRIPT", ""},
 		{"seal -h", []string{"seal", "-h"}, 0, "-python-sha256", ""},
-		{"verify -h", []string{"verify", "-h"}, 0, "Usage: signet verify [--json] [--recompile [--python PATH]] LOADER", ""},
+		{"verify -h", []string{"verify", "-h"}, 0, "Usage: signet verify [--json] [--recompile [--python PATH]] [--ca FILE] [--require-signature] LOADER", ""},
 		{"manifest -h", []string{"manifest", "--help"}, 0, "sha256sum -c", ""},
 		{"version", []string{"version"}, 0, "signet ", ""},
 		{"help sign", []string{"help", "sign"}, 0, "--digest-out", ""},
