@@ -95,7 +95,7 @@ func writeGenerated(dir string, gen []generated) error {
 			return fmt.Errorf("writing sealed bytecode %s: %s is not a regular file", g.app, dest)
 		}
 		data := g.data
-		if err := writeAtomic(dest, 0o644, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+		if err := writeAtomicLater(dest, 0o644, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 			return fmt.Errorf("writing sealed bytecode %s: %w", g.app, err)
 		}
 	}

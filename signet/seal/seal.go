@@ -150,6 +150,10 @@ func Seal(ctx context.Context, o Options) (*Result, error) {
 		if err := checkDelivery(outDir, loaderName, m); err != nil {
 			return nil, err
 		}
+		// The app files must be on disk before the loader that vouches for them is.
+		if err := syncWritten(outDir, m); err != nil {
+			return nil, fmt.Errorf("flushing the delivery to disk: %w", err)
+		}
 	}
 	if err := writeLoader(l.outputAbs, loader); err != nil {
 		return nil, err
