@@ -305,7 +305,7 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "sealed bytecode: %d files under __signet_pyc__/%s\n", res.Bytecode, res.Manifest.PythonVersion)
 	}
 	if res.Copied > 0 {
-		fmt.Fprintf(stdout, "copied %d app files next to the loader: ship its whole directory\n", res.Copied)
+		fmt.Fprintf(stdout, "copied %s next to the loader: ship its whole directory\n", plural(res.Copied, "app file"))
 	}
 	if signerCert != nil {
 		fmt.Fprintf(stdout, "the loader starts only when signed with the key of %s (sha256 %x); sign it with signet sign --timestamp URL\n",
@@ -479,4 +479,12 @@ func runSign(_ context.Context, args []string, stdout, stderr io.Writer) int {
 // runPassword is "signet password save|forget PFX", implemented by package signcmd.
 func runPassword(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return signcmd.RunPassword(args, stdout, stderr)
+}
+
+// plural spells a count with its noun: "1 app file", "2 app files".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
