@@ -81,7 +81,7 @@ func TestSealManifestVerify(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("seal: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "sealed "+loader) || !strings.Contains(r.stdout, "copied 1 app files") ||
+	if !strings.Contains(r.stdout, "sealed "+loader) || !strings.Contains(r.stdout, "copied 1 app file next") ||
 		!strings.Contains(r.stdout, "sealed bytecode: 3 files under __signet_pyc__/3.11") {
 		t.Errorf("seal output:\n%s", r.stdout)
 	}
