@@ -62,7 +62,9 @@ type Mismatch struct {
 // not compile, "m" check: the bytecode differs), u64 length, then the pyc ("compile", "o") or
 // a message.
 const program = `import sys, marshal, _imp
-from _frozen_importlib_external import MAGIC_NUMBER, _RAW_MAGIC_NUMBER
+from _frozen_importlib_external import MAGIC_NUMBER
+# The magic number as an int (_RAW_MAGIC_NUMBER before 3.14, which removed it).
+RAW_MAGIC = int.from_bytes(MAGIC_NUMBER, "little")
 inp = sys.stdin.buffer.read()
 out = sys.stdout.buffer
 check = sys.argv[1] == "check"
@@ -79,7 +81,7 @@ def take(width):
 def emit(status, data):
     out.write(status + len(data).to_bytes(8, "little") + data)
 def header(source):
-    return MAGIC_NUMBER + (1).to_bytes(4, "little") + _imp.source_hash(_RAW_MAGIC_NUMBER, source)
+    return MAGIC_NUMBER + (1).to_bytes(4, "little") + _imp.source_hash(RAW_MAGIC, source)
 def same(a, b):
     if a != b or a.co_filename != b.co_filename or a.co_qualname != b.co_qualname:
         return False

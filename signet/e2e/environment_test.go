@@ -153,7 +153,8 @@ func TestHostileEnvironmentDoesNotReachPython(t *testing.T) {
 // interpreter's own sys.prefix, and the canary in the attacker's encodings never runs. (The
 // same file beside the loader is inside the app tree, so the loader refuses it as
 // UNEXPECTED; see TestTamperMatrix.) A control run of the interpreter through a symlink in
-// the app's directory proves the planted file is live when CPython does consult it.
+// the app's directory proves the planted file is live when CPython does consult it: the
+// canary runs (up to 3.13) or sys.prefix moves to the file's directory (3.14).
 func TestPyvenvCfgAboveLoaderHasNoEffect(t *testing.T) {
 	forEachPython(t, func(t *testing.T, py python) {
 		canary := t.TempDir()
@@ -185,7 +186,14 @@ func TestPyvenvCfgAboveLoaderHasNoEffect(t *testing.T) {
 		if err := os.Symlink(py.path, ctlBin); err != nil {
 			t.Fatal(err)
 		}
-		run(t, t.TempDir(), nil, "", ctlBin, "-I", "-S", "-c", "pass")
-		assertCanary(t, canary)
+		// Up to 3.13, home= moves the standard library to the attacker's prefix and the
+		// canary runs; from 3.14 getpath takes the standard library from the real executable,
+		// but the planted file still makes the symlink's directory above sys.prefix. Either
+		// shows that CPython consults the file when argv[0] is in the app's directory.
+		c := run(t, t.TempDir(), nil, "", ctlBin, "-I", "-S", "-c", "import sys; print(sys.prefix)")
+		if _, err := os.Stat(filepath.Join(canary, "CANARY")); err != nil && c.stdout != ctlOuter+"\n" {
+			t.Errorf("control: the planted pyvenv.cfg had no effect on a plain run through a symlink "+
+				"(no canary, and %s), so this case proves nothing", c)
+		}
 	})
 }

@@ -62,17 +62,27 @@ func TestMultiPackageAppMatchesPlainPython(t *testing.T) {
 	})
 }
 
-// TestMultiprocessing runs worker pools with the spawn and forkserver start methods in a
-// sealed app: the workers are the loader again (sys.executable) and must compute.
+// TestMultiprocessing runs concurrent.futures worker pools with the spawn and forkserver
+// start methods, and with the interpreter's default one, in a sealed app: the workers are
+// the loader again (sys.executable; fork children are copies) and must compute.
 func TestMultiprocessing(t *testing.T) {
 	forEachPython(t, func(t *testing.T, py python) {
 		app := t.TempDir()
 		copyApp(t, "mpapp", app, "")
 		loader := seal(t, app, sealOpts{main: "main.py", python: py.path, name: "mpapp"})
-		for _, method := range []string{"spawn", "forkserver"} {
+		// The default start method on Linux is fork up to 3.13 and forkserver from 3.14.
+		defaultMethod := "fork"
+		if versionAtLeast(py.version, 3, 14) {
+			defaultMethod = "forkserver"
+		}
+		for _, method := range []string{"spawn", "forkserver", "default"} {
 			t.Run(method, func(t *testing.T) {
 				r := run(t, t.TempDir(), nil, "", loader, method)
-				want := method + " [0, 1, 4, 9, 16, 25, 36, 49] [0, 1, 8, 27, 64]\n"
+				shown := method
+				if method == "default" {
+					shown = "default(" + defaultMethod + ")"
+				}
+				want := shown + " [0, 1, 4, 9, 16, 25, 36, 49] [0, 1, 8, 27, 64]\n"
 				if r.code != 0 || r.stdout != want {
 					t.Errorf("sealed multiprocessing app: %s\nwant exit 0 and stdout %q", r, want)
 				}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -20,7 +21,8 @@ import (
 // bin holds the binaries TestMain builds once for every test.
 var bin struct {
 	signet string // the signet tool
-	stub   string // the unsealed loader stub
+	stub   string // the unsealed loader stub for this machine
+	dir    string // a private directory for binaries the tests build
 }
 
 // repo is the repository root (the directory holding go.mod).
@@ -37,31 +39,84 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	dir, err := os.MkdirTemp("", "signet-e2e-bin-")
+	bin.dir, err = os.MkdirTemp("", "signet-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	bin.signet = filepath.Join(dir, "signet")
-	bin.stub = filepath.Join(dir, "loader-stub")
-	builds := []struct {
-		out, pkg string
-		env      []string
-	}{
-		{bin.signet, "./signet/cmd/signet", nil},
-		{bin.stub, "./signet/cmd/loader", []string{"CGO_ENABLED=0"}},
+	defer os.RemoveAll(bin.dir)
+	if dir := os.Getenv("SIGNET_TEST_BIN"); dir != "" {
+		// Prebuilt binaries, e.g. built on the host and run inside another root file
+		// system (tools/test-rootfs), where building them again would need a Go toolchain
+		// and a module cache there.
+		bin.signet = filepath.Join(dir, "signet")
+		bin.stub = filepath.Join(dir, "loader-stub")
+		for _, p := range []string{bin.signet, bin.stub} {
+			if _, err := os.Stat(p); err != nil {
+				fmt.Fprintf(os.Stderr, "e2e: SIGNET_TEST_BIN names a directory without the prebuilt %s: %v\n", filepath.Base(p), err)
+				return 1
+			}
+		}
+		return m.Run()
 	}
-	for _, b := range builds {
-		cmd := exec.Command(goTool(), "build", "-trimpath", "-o", b.out, b.pkg)
-		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), b.env...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: building %s: %v\n%s", b.pkg, err, out)
+	bin.signet = filepath.Join(bin.dir, "signet")
+	bin.stub = filepath.Join(bin.dir, "loader-stub")
+	for _, b := range []struct{ out, pkg string }{
+		{bin.signet, "./signet/cmd/signet"},
+		{bin.stub, "./signet/cmd/loader"},
+	} {
+		if err := goBuild(b.out, b.pkg, "", ""); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
 			return 1
 		}
 	}
 	return m.Run()
+}
+
+// goBuild builds pkg (relative to the repository root) into out, static (cgo off), for
+// goos/goarch ("" for this machine's), stripped and without build IDs like a released stub.
+func goBuild(out, pkg, goos, goarch string) error {
+	cmd := exec.Command(goTool(), "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, pkg)
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if goos != "" {
+		cmd.Env = append(cmd.Env, "GOOS="+goos, "GOARCH="+goarch)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s for %s/%s: %w\n%s", pkg, goos, goarch, err, out)
+	}
+	return nil
+}
+
+// foreignBuilds caches goBuild results for other platforms (see built), by "pkg goos/goarch".
+var foreignBuilds struct {
+	sync.Mutex
+	done map[string]string
+}
+
+// built returns the path of pkg built for goos/goarch, building it on first use (once per
+// test process). ".exe" is added for Windows.
+func built(t *testing.T, pkg, goos, goarch string) string {
+	t.Helper()
+	foreignBuilds.Lock()
+	defer foreignBuilds.Unlock()
+	key := pkg + " " + goos + "/" + goarch
+	if p, ok := foreignBuilds.done[key]; ok {
+		return p
+	}
+	name := filepath.Base(pkg) + "-" + goos + "-" + goarch
+	if goos == "windows" {
+		name += ".exe"
+	}
+	out := filepath.Join(bin.dir, name)
+	if err := goBuild(out, pkg, goos, goarch); err != nil {
+		t.Fatal(err)
+	}
+	if foreignBuilds.done == nil {
+		foreignBuilds.done = map[string]string{}
+	}
+	foreignBuilds.done[key] = out
+	return out
 }
 
 // python describes one interpreter under test.
@@ -111,6 +166,15 @@ func describePython(p string) (python, error) {
 	return python{path: p, version: f[0], cacheTag: f[1], extSuf: f[2], prefix: f[3]}, nil
 }
 
+// versionAtLeast reports whether the "X.Y" version v is at least major.minor.
+func versionAtLeast(v string, major, minor int) bool {
+	var x, y int
+	if _, err := fmt.Sscanf(v, "%d.%d", &x, &y); err != nil {
+		return false
+	}
+	return x > major || (x == major && y >= minor)
+}
+
 // copyApp copies the test app testdata/<name> into dst, replacing @CANARY_DIR@ in every
 // file with canaryDir.
 func copyApp(t *testing.T, name, dst, canaryDir string) {
@@ -156,6 +220,9 @@ type sealOpts struct {
 	python string // --python
 	name   string // loader file name, default "hello"
 	level  string // --level, default none (enforce)
+	// noBytecode seals no bytecode (--no-bytecode): modules are compiled from their
+	// verified source at every import.
+	noBytecode bool
 }
 
 // seal seals the app in root with the built stub and returns the loader's path (in root).
@@ -169,6 +236,9 @@ func seal(t *testing.T, root string, o sealOpts) string {
 		"--stub", bin.stub, "-o", loader}
 	if o.level != "" {
 		args = append(args, "--level", o.level)
+	}
+	if o.noBytecode {
+		args = append(args, "--no-bytecode")
 	}
 	r := run(t, root, nil, "", bin.signet, args...)
 	if r.code != 0 {

@@ -26,13 +26,15 @@ func TestTamperMatrix(t *testing.T) {
 	forEachPython(t, func(t *testing.T, py python) {
 		tests := []struct {
 			name   string
-			main   string                          // entry script; default app.py
-			python func(t *testing.T) string       // --python for the seal; default py.path
-			args   []string                        // loader arguments
-			env    []string                        // extra environment
-			tamper func(t *testing.T, e tamperEnv) // the attack, after sealing
-			code   int                             // wanted exit status
-			line   string                          // wanted prefix of a stderr line
+			main   string                    // entry script; default app.py
+			python func(t *testing.T) string // --python for the seal; default py.path
+			args   []string                  // loader arguments
+			// noBytecode seals the app without bytecode (modules compiled from source).
+			noBytecode bool
+			env        []string                        // extra environment
+			tamper     func(t *testing.T, e tamperEnv) // the attack, after sealing
+			code       int                             // wanted exit status
+			line       string                          // wanted prefix of a stderr line
 			// mentions, when set, must appear somewhere on stderr (for refusals worded
 			// by the bootstrap rather than the loader).
 			mentions string
@@ -148,10 +150,20 @@ func TestTamperMatrix(t *testing.T) {
 				line: "signet: refused: GODEBUG is set; it could change how this loader behaves. Unset it.",
 			},
 			{
-				name:     "sealed module swapped after the start-up check, before its import",
-				main:     "swap_then_import.py",
-				code:     106,
-				mentions: "late.py",
+				// Without sealed bytecode the finder hashes the source it compiles.
+				name:       "sealed module swapped after the start-up check, before its import",
+				main:       "swap_then_import.py",
+				noBytecode: true,
+				code:       106,
+				mentions:   "late.py",
+			},
+			{
+				// With sealed bytecode the finder runs the verified sealed bytecode and never
+				// reads the swapped source: the sealed code runs, the attacker's does not.
+				name:   "sealed module swapped after the start-up check, sealed bytecode runs",
+				main:   "swap_then_import.py",
+				code:   0,
+				stdout: "imported late sealed\n",
 			},
 			{
 				name: "sealed module swapped before a spawned worker imports it",
@@ -227,7 +239,7 @@ func TestTamperMatrix(t *testing.T) {
 				if tc.python != nil {
 					interpreter = tc.python(t)
 				}
-				e.loader = seal(t, e.app, sealOpts{main: main, python: interpreter})
+				e.loader = seal(t, e.app, sealOpts{main: main, python: interpreter, noBytecode: tc.noBytecode})
 				if tc.tamper != nil {
 					tc.tamper(t, e)
 				}

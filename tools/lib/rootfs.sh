@@ -34,6 +34,13 @@ SIGNET_PACKAGES=(
   python3           # CPython 3.14, for tests (python3.14)
   wine64            # wine 10: runs Windows builds of signet in tests
 )
+# Packages added to an existing root filesystem with apt-get (no rebuild, and running Bazel
+# servers keep going): a change here only installs what is new. Each one's module is passed to
+# Bazel with --override_module (signet_write_bazelrc).
+SIGNET_ADDON_PACKAGES=(
+  bazel-rules-pkg # rules_pkg: PackageFilesInfo of //rules (pkg_tar/pkg_zip for users)
+  bazel-stardoc   # stardoc: docs/rules.md
+)
 SIGNET_RULES_GO_VERSION=v0.59.0
 SIGNET_GAZELLE_VERSION=v0.47.0
 SIGNET_BAZEL_VERSION=7.7.1
@@ -53,8 +60,12 @@ signet_rootfs_stamp() {
   printf '%s\n' "$SIGNET_ROOTFS_RECIPE" "$SIGNET_SUITE" "${SIGNET_PACKAGES[@]}" | sha256sum | cut -c1-16
 }
 
+signet_addons_stamp() {
+  printf '%s\n' "$(signet_rootfs_stamp)" "${SIGNET_ADDON_PACKAGES[@]}" | sha256sum | cut -c1-16
+}
+
 signet_offline_stamp() {
-  printf '%s\n' "$(signet_rootfs_stamp)" "$SIGNET_OFFLINE_RECIPE" "$SIGNET_RULES_GO_VERSION" \
+  printf '%s\n' "$(signet_addons_stamp)" "$SIGNET_OFFLINE_RECIPE" "$SIGNET_RULES_GO_VERSION" \
     "$SIGNET_GAZELLE_VERSION" "$SIGNET_BUILDTOOLS_VERSION" "$SIGNET_CACHE" | sha256sum | cut -c1-16
 }
 
@@ -189,10 +200,12 @@ signet_seed_go_sdk() {
 signet_ensure_rootfs() {
   SIGNET_ROOTFS=$SIGNET_CACHE/rootfs
   SIGNET_OFFLINE=$SIGNET_CACHE/offline
-  local rootfs_stamp offline_stamp
+  local rootfs_stamp addons_stamp offline_stamp
   rootfs_stamp=$(signet_rootfs_stamp)
+  addons_stamp=$(signet_addons_stamp)
   offline_stamp=$(signet_offline_stamp)
   if [[ "$(cat "$SIGNET_ROOTFS/.signet-recipe" 2>/dev/null)" == "$rootfs_stamp" &&
+    "$(cat "$SIGNET_ROOTFS/.signet-addons" 2>/dev/null)" == "$addons_stamp" &&
     "$(cat "$SIGNET_OFFLINE/.signet-recipe" 2>/dev/null)" == "$offline_stamp" ]]; then
     return
   fi
@@ -207,6 +220,9 @@ signet_ensure_rootfs() {
   fi
   if [[ "$(cat "$SIGNET_ROOTFS/.signet-recipe" 2>/dev/null)" != "$rootfs_stamp" ]]; then
     signet_build_rootfs "$rootfs_stamp"
+  fi
+  if [[ "$(cat "$SIGNET_ROOTFS/.signet-addons" 2>/dev/null)" != "$addons_stamp" ]]; then
+    signet_install_addons "$addons_stamp"
   fi
   if [[ "$(cat "$SIGNET_OFFLINE/.signet-recipe" 2>/dev/null)" != "$offline_stamp" ]]; then
     signet_build_offline "$offline_stamp"
@@ -257,6 +273,22 @@ signet_build_rootfs() {
   # The mirror may be a frozen snapshot whose Release file has "expired".
   echo 'Acquire::Check-Valid-Until "false";' >"$tmp/etc/apt/apt.conf.d/99signet-snapshot"
   cp /etc/resolv.conf "$tmp/etc/resolv.conf" 2>/dev/null || true
+  signet_apt_install "$tmp" "${SIGNET_PACKAGES[@]}"
+  # The host's CA bundle: only it trusts the TLS chain of the Go module proxy here.
+  cp /etc/ssl/certs/ca-certificates.crt "$tmp/etc/ssl/certs/ca-certificates.crt"
+  cp /etc/resolv.conf "$tmp/etc/resolv.conf" 2>/dev/null || true
+  # sid's wine has no "wine" on PATH.
+  ln -sf /usr/lib/x86_64-linux-gnu/wine/wine "$tmp/usr/local/bin/wine"
+  [[ -x "$tmp/usr/bin/bazel" ]] || signet_die "the root filesystem has no /usr/bin/bazel"
+  echo "$stamp" >"$tmp/.signet-recipe"
+  signet_replace_dir "$tmp" "$SIGNET_ROOTFS"
+  signet_log "root filesystem ready ($((SECONDS - start)) s)"
+}
+
+# signet_apt_install ROOTFS PACKAGE...: apt-get install inside ROOTFS (in private namespaces).
+signet_apt_install() {
+  local rootfs=$1
+  shift
   # shellcheck disable=SC2016 # expanded by the inner shell
   if ! signet_isolated bash -c '
       set -e
@@ -268,19 +300,19 @@ signet_build_rootfs() {
         DEBIAN_FRONTEND=noninteractive sh -ec "
           apt-get update -q
           apt-get install -y -q --no-install-recommends $*
-          apt-get clean"' "$tmp" "$tmp" "${SIGNET_PACKAGES[@]}" >>"$SIGNET_CACHE/provision.log" 2>&1; then
+          apt-get clean"' "$rootfs" "$rootfs" "$@" >>"$SIGNET_CACHE/provision.log" 2>&1; then
     tail -n 20 "$SIGNET_CACHE/provision.log" >&2
     signet_die "apt-get in the $SIGNET_SUITE root filesystem failed (full log: $SIGNET_CACHE/provision.log)"
   fi
-  # The host's CA bundle: only it trusts the TLS chain of the Go module proxy here.
-  cp /etc/ssl/certs/ca-certificates.crt "$tmp/etc/ssl/certs/ca-certificates.crt"
-  cp /etc/resolv.conf "$tmp/etc/resolv.conf" 2>/dev/null || true
-  # sid's wine has no "wine" on PATH.
-  ln -sf /usr/lib/x86_64-linux-gnu/wine/wine "$tmp/usr/local/bin/wine"
-  [[ -x "$tmp/usr/bin/bazel" ]] || signet_die "the root filesystem has no /usr/bin/bazel"
-  echo "$stamp" >"$tmp/.signet-recipe"
-  signet_replace_dir "$tmp" "$SIGNET_ROOTFS"
-  signet_log "root filesystem ready ($((SECONDS - start)) s)"
+}
+
+# signet_install_addons STAMP: installs SIGNET_ADDON_PACKAGES into the existing root filesystem.
+signet_install_addons() {
+  signet_log "installing ${SIGNET_ADDON_PACKAGES[*]} into $SIGNET_ROOTFS (log: $SIGNET_CACHE/provision.log)"
+  signet_apt_install "$SIGNET_ROOTFS" "${SIGNET_ADDON_PACKAGES[@]}"
+  # apt may have replaced the CA bundle with sid's: the Go module proxy needs the host's.
+  cp /etc/ssl/certs/ca-certificates.crt "$SIGNET_ROOTFS/etc/ssl/certs/ca-certificates.crt"
+  echo "$1" >"$SIGNET_ROOTFS/.signet-addons"
 }
 
 # signet_standin DIR NAME VERSION: an empty module that satisfies a dependency nothing builds.
@@ -369,10 +401,13 @@ build --nosandbox_debug
 common --override_module=rules_go=$m/rules_go
 common --override_module=gazelle=$m/gazelle
 EOF
-  # The distro's overrides (/etc/bazel/bazelrc) and rules_shell, by host-visible paths too.
+  # The distro's overrides (/etc/bazel/bazelrc), rules_shell and the add-ons, by host-visible
+  # paths too.
   {
     sed -n 's|^common --override_module=\([a-z_]*\)=/usr/share/bazel/|\1 |p' "$SIGNET_ROOTFS/etc/bazel/bazelrc"
     echo "rules_shell rules/shell"
+    echo "rules_pkg rules/pkg"
+    echo "stardoc tools/stardoc"
   } | while read -r name path; do
     echo "common --override_module=$name=$SIGNET_ROOTFS/usr/share/bazel/$path"
   done

@@ -1,0 +1,5 @@
+"""How a greeting is said."""
+
+
+def shout(text):
+    return text.upper() + "!"

@@ -1,0 +1,213 @@
+"""signet_seal: seals an app for the target platform of its configuration (one loader)."""
+
+load("@rules_pkg//pkg:providers.bzl", "PackageFilegroupInfo", "PackageFilesInfo")
+load("@rules_python//python:py_info.bzl", "PyInfo")
+load("//toolchains:types.bzl", "SIGNET_TOOLCHAIN_TYPE", "STUB_TOOLCHAIN_TYPE")
+load(":paths.bzl", "app_path", "import_root", "normalize", "workspace_path")
+
+SealedInfo = provider(
+    doc = "Private: what signet_seal made for one platform.",
+    fields = ["loader", "manifest", "delivery", "target", "platform_key", "app_files", "entry", "package_files"],
+)
+
+KNOWN_TARGETS = "linux/amd64, linux/arm64, windows/amd64, windows/arm64 (platforms in //platforms)"
+
+def _is_python_source(path):
+    return path.lower().endswith((".py", ".pyw"))
+
+def label_text(label):
+    """A label as users write it: "//pkg:name" for the main repository."""
+    text = str(label)
+    return text[2:] if text.startswith("@@//") else text
+
+def _fail(ctx, attr, message):
+    # The user's target is this one's name without ".sealed" (see signet_loader).
+    name = label_text(ctx.label).removesuffix(".sealed")
+    fail("signet_loader %s: %s: %s" % (name, attr, message))
+
+def _dir_attr(ctx, attr, value):
+    """Normalizes a directory attribute; fails if it leaves the root."""
+    norm = normalize(value)
+    if norm == None:
+        _fail(ctx, attr, "%r leaves the app root (it has more \"..\" than directories): give a path inside the workspace" % value)
+    return norm
+
+def _pick_python(ctx, goos):
+    """The interpreter path for the target OS from the `python` dict ("linux", "windows", "default")."""
+    paths = ctx.attr.python
+    path = paths.get(goos, paths.get("default"))
+    if path == None:
+        _fail(ctx, "python", "no interpreter path for %s targets (got keys %s): add %r to the dict, e.g. python = {\"linux\": \"/usr/bin/python3.11\", \"windows\": \"C:/Python311/python.exe\"}" % (goos, sorted(paths.keys()), goos))
+    windows_style = len(path) >= 3 and path[1] == ":" and path[2] in ("/", "\\")
+    if goos == "windows" and not windows_style:
+        _fail(ctx, "python", "%r is not a Windows path, but this loader is for Windows: give the interpreter's path on the Windows machine per OS, e.g. python = {\"linux\": %r, \"windows\": \"C:/Python311/python.exe\"}" % (path, path))
+    if goos != "windows" and not path.startswith("/"):
+        _fail(ctx, "python", "%r is not an absolute %s path: give the interpreter's absolute path on the target machine, e.g. \"/usr/bin/python3.11\"" % (path, goos))
+    return path
+
+def _collect(ctx):
+    """Returns (list of (File, app path, what)), checked for clashes."""
+    strip_prefix = ctx.label.package
+    if ctx.attr.strip_prefix != "__package__":
+        strip_prefix = _dir_attr(ctx, "strip_prefix", ctx.attr.strip_prefix)
+    prefix = _dir_attr(ctx, "prefix", ctx.attr.prefix)
+
+    entries = []  # (File, app path, attribute it came from)
+    for f in ctx.files.srcs:
+        entries.append((f, app_path(workspace_path(f), [], strip_prefix, prefix), "srcs"))
+    for target in ctx.attr.data:
+        for f in target[DefaultInfo].files.to_list():
+            if _is_python_source(f.path):
+                _fail(ctx, "data", "%s (from %s) is a Python source: put it in srcs, or in a py_library in deps, so that it is sealed as a module" % (f.short_path, label_text(target.label)))
+            entries.append((f, app_path(workspace_path(f), [], strip_prefix, prefix), "data"))
+    for dep in ctx.attr.deps:
+        if PyInfo in dep:
+            info = dep[PyInfo]
+            roots = [import_root(i, ctx.workspace_name) for i in info.imports.to_list()]
+            files = depset(transitive = [info.transitive_sources, dep[DefaultInfo].default_runfiles.files]).to_list()
+        else:
+            roots = []
+            files = dep[DefaultInfo].files.to_list()
+        if not [f for f in files if _is_python_source(f.path)]:
+            _fail(ctx, "deps", "%s provides no Python sources (no PyInfo and no .py file): use a py_library or a filegroup of .py files, and put other files in data" % label_text(dep.label))
+        for f in files:
+            entries.append((f, app_path(workspace_path(f), roots, strip_prefix, prefix), "deps (%s)" % label_text(dep.label)))
+
+    # The same file reached twice (e.g. a source of two deps) is sealed once.
+    by_app = {}
+    result = []
+    for f, path, what in entries:
+        if path in by_app:
+            other, other_what = by_app[path]
+            if other == f:
+                continue
+            _fail(ctx, what, "%s and %s (from %s) both map to the app path %r: give one of them another place (strip_prefix, prefix, or the imports of its py_library)" % (f.short_path, other.short_path, other_what, path))
+        by_app[path] = (f, what)
+        result.append((f, path))
+    return result
+
+def _seal_impl(ctx):
+    stub = ctx.toolchains[STUB_TOOLCHAIN_TYPE]
+    if stub == None:
+        _fail(ctx, "platforms", "signet has no loader stub for the target platform %s: it builds loaders for %s" % (
+            label_text(ctx.fragments.platform.platform),
+            KNOWN_TARGETS,
+        ))
+    helper = ctx.toolchains[SIGNET_TOOLCHAIN_TYPE].helper
+    files = _collect(ctx)
+    main_file = ctx.file.main
+    main_app = None
+    for f, path in files:
+        if f == main_file:
+            main_app = path
+    if main_app == None:
+        _fail(ctx, "main", "%s is not among the sealed files: add it to srcs (or to a py_library in deps)" % main_file.short_path)
+    if not _is_python_source(main_file.path):
+        _fail(ctx, "main", "%s is not a Python script (.py or .pyw)" % main_file.short_path)
+
+    python = _pick_python(ctx, stub.goos)
+    loader_name = ctx.attr.loader_name
+    exe = loader_name + ".exe" if stub.goos == "windows" else loader_name
+    outdir = ctx.label.name + "/" + stub.platform_key + "/"
+    loader = ctx.actions.declare_file(outdir + exe)
+    manifest = ctx.actions.declare_file(outdir + loader_name + ".manifest")
+    delivery = ctx.actions.declare_file(outdir + loader_name + ".tar")
+
+    args = ctx.actions.args()
+    args.use_param_file("@%s", use_always = True)
+    args.set_param_file_format("multiline")
+    args.add("--target", stub.target)
+    args.add("--stub", stub.stub)
+    args.add("--python", python)
+    args.add("--python-version", ctx.attr.python_version)
+    trust = ctx.attr.python_trust.get(stub.goos, ctx.attr.python_trust.get("default", []))
+    args.add_all(trust, before_each = "--python-trust")
+    if ctx.attr.python_sha256:
+        args.add("--python-sha256", ctx.attr.python_sha256)
+    args.add("--level", ctx.attr.level)
+    args.add("--main", main_app)
+    args.add("--loader-name", loader_name)
+    inputs = [stub.stub] + [f for f, _ in files]
+    tools = [helper]
+    bytecode = ctx.attr.bytecode_interpreter
+    if bytecode and stub.goos == ctx.attr.bytecode_os:
+        args.add("--bytecode-python", bytecode[DefaultInfo].files_to_run.executable)
+        tools.append(bytecode[DefaultInfo].files_to_run)
+    for f, path in files:
+        args.add("--src", f)
+        args.add("--app", path)
+    args.add("--out-loader", loader)
+    args.add("--out-manifest", manifest)
+    args.add("--out-delivery", delivery)
+    ctx.actions.run(
+        executable = helper,
+        arguments = [args],
+        inputs = inputs,
+        tools = tools,
+        outputs = [loader, manifest, delivery],
+        mnemonic = "SignetSeal",
+        progress_message = "Sealing %%{label} for %s" % stub.target,
+        toolchain = SIGNET_TOOLCHAIN_TYPE,
+    )
+    app_files = {path: f for f, path in files}
+
+    # The installed tree for the user's own pkg_tar / pkg_zip: the loader and the app files at
+    # their app paths (sealed bytecode exists only inside the delivery tar).
+    package_files = PackageFilegroupInfo(
+        pkg_files = [
+            (PackageFilesInfo(dest_src_map = {exe: loader}, attributes = {"mode": "0755"}), ctx.label),
+            (PackageFilesInfo(dest_src_map = app_files, attributes = {"mode": "0644"}), ctx.label),
+        ],
+        pkg_dirs = [],
+        pkg_symlinks = [],
+    )
+    return [
+        DefaultInfo(files = depset([loader, manifest, delivery])),
+        OutputGroupInfo(**{stub.platform_key: depset([loader, manifest, delivery])}),
+        package_files,
+        SealedInfo(
+            loader = loader,
+            manifest = manifest,
+            delivery = delivery,
+            target = stub.target,
+            platform_key = stub.platform_key,
+            app_files = app_files,
+            entry = main_app,
+            package_files = package_files,
+        ),
+    ]
+
+SEAL_ATTRS = {
+    "bytecode_interpreter": attr.label(
+        doc = "Opt-in: an interpreter that runs inside the seal action to compile sealed bytecode.",
+        executable = True,
+        cfg = "exec",
+    ),
+    "bytecode_os": attr.string(
+        doc = "The target OS whose loaders get bytecode from bytecode_interpreter.",
+        default = "linux",
+    ),
+    "data": attr.label_list(allow_files = True, doc = "Data files."),
+    "deps": attr.label_list(doc = "py_library targets and filegroups of Python sources."),
+    "level": attr.string(default = "enforce", values = ["enforce", "warn"], doc = "Enforcement level."),
+    "loader_name": attr.string(mandatory = True, doc = "File name of the loader."),
+    "main": attr.label(allow_single_file = True, mandatory = True, doc = "The entry script."),
+    "prefix": attr.string(doc = "App directory for srcs and data."),
+    "python": attr.string_dict(mandatory = True, doc = "Interpreter path per target OS."),
+    "python_sha256": attr.string(doc = "Pin of the interpreter's digest."),
+    "python_trust": attr.string_list_dict(doc = "Trusted interpreter paths per target OS."),
+    "python_version": attr.string(mandatory = True, doc = "X.Y"),
+    "srcs": attr.label_list(allow_files = [".py", ".pyw"], doc = "Python sources."),
+    "strip_prefix": attr.string(default = "__package__", doc = "Directory stripped from paths."),
+}
+
+signet_seal = rule(
+    implementation = _seal_impl,
+    doc = "Private: seals an app for the target platform of this configuration. Use signet_loader.",
+    attrs = SEAL_ATTRS,
+    fragments = ["platform"],
+    toolchains = [
+        config_common.toolchain_type(SIGNET_TOOLCHAIN_TYPE, mandatory = True),
+        config_common.toolchain_type(STUB_TOOLCHAIN_TYPE, mandatory = False),
+    ],
+)
