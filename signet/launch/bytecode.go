@@ -96,7 +96,12 @@ func BuildPayload(cfg Config) Payload {
 		return assemble("py", []byte(bootstrapSource), []byte(bootstrapLazySource), nil, cfg.Manifest)
 	}
 	parts := BootstrapParts(version)
-	pycs := preloadBytecode(cfg.AppRoot, cfg.Manifest, version)
+	var pycs []byte
+	if cfg.Preload.complete() {
+		pycs = cfg.Preload.data
+	} else {
+		pycs = preloadBytecode(cfg.AppRoot, cfg.Manifest, version)
+	}
 	boot, errBoot := readSealedBytecode(cfg.AppRoot, cfg.Manifest, parts[0].Path)
 	lazy, errLazy := readSealedBytecode(cfg.AppRoot, cfg.Manifest, parts[1].Path)
 	if errBoot != nil || errLazy != nil {
@@ -113,6 +118,62 @@ func assemble(form string, boot, lazy, pycs, manifest []byte) Payload {
 	b = append(b, pycs...)
 	b = append(b, manifest...)
 	return Payload{Data: b, Form: form, BootLen: len(boot), LazyLen: len(lazy), PycLen: len(pycs)}
+}
+
+// Preload is the module bytecode of an app laid out as the bootstrap expects it (see
+// preloadBytecode), for the start-up check to fill: the loader passes Slot as the tree
+// check's Capture, so each preloaded file is read and hashed once, and hands the Preload to
+// Start only when that check found no problem.
+type Preload struct {
+	data   []byte
+	slots  map[string][]byte
+	handed atomic.Int64 // slots handed out by Slot; all of them must have been, to be used
+}
+
+// NewPreload lays out the preloaded bytecode of manifest, or returns nil when it has none
+// (or more than the preload limit).
+func NewPreload(manifest []byte) *Preload {
+	version, ok := manifestVersion(manifest)
+	if !ok {
+		return nil
+	}
+	prefix := BytecodeDir + "/" + version + "/"
+	recs := bytecodeRecords(manifest, prefix, prefix+"__signet_bootstrap")
+	if len(recs) == 0 {
+		return nil
+	}
+	total := int64(0)
+	for _, r := range recs {
+		total += r.size
+		if total > maxPreload {
+			return nil
+		}
+	}
+	p := &Preload{data: make([]byte, total), slots: make(map[string][]byte, len(recs))}
+	off := int64(0)
+	for _, r := range recs {
+		p.slots[r.path] = p.data[off : off+r.size : off+r.size]
+		off += r.size
+	}
+	return p
+}
+
+// Slot returns the buffer that the app file path (a preloaded bytecode file) is read into,
+// or nil. Safe for concurrent use; p may be nil.
+func (p *Preload) Slot(path string) []byte {
+	if p == nil {
+		return nil
+	}
+	slot, ok := p.slots[path]
+	if ok {
+		p.handed.Add(1)
+	}
+	return slot
+}
+
+// complete reports whether every slot was handed out (so every preloaded file was checked).
+func (p *Preload) complete() bool {
+	return p != nil && p.handed.Load() == int64(len(p.slots))
 }
 
 // preloadBytecode returns the verified bytes of every preloaded bytecode file, back to back

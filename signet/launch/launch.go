@@ -75,6 +75,10 @@ type Config struct {
 	Manifest    []byte   // canonical manifest bytes (docs/design.md "The manifest")
 	Args        []string // app arguments (os.Args[1:])
 	Environ     []string // os.Environ(); filtered through AllowedEnv
+	// Preload, when not nil, holds the module bytecode that the start-up check already read
+	// and verified (every slot checked with no problem): it is sent as is instead of being
+	// read and hashed again. Nil: Start reads and verifies the bytecode itself.
+	Preload *Preload
 }
 
 // Argv returns the interpreter's exact argument vector:

@@ -99,7 +99,9 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 
 	// 4. Every sealed app file, and nothing importable that is not sealed.
 	tree, runtimeFiles := splitFiles(m.Files)
-	problems, err := treecheck.Check(appRoot, tree, treecheck.Options{Ignore: []string{loaderName}})
+	// The sealed module bytecode is read once, here, and handed to the interpreter.
+	preload := launch.NewPreload(raw)
+	problems, err := treecheck.Check(appRoot, tree, treecheck.Options{Ignore: []string{loaderName}, Capture: preload.Slot})
 	if err != nil {
 		lines := []string{"signet: refused: cannot verify the application's files (" + err.Error() + "). " +
 			adviceReinstall}
@@ -115,6 +117,7 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 			return ExitTampered
 		}
 		report(stderr, warningMessage(problemStrings(problems)))
+		preload = nil // some slot may hold bytes that failed their check: let launch re-read
 	}
 
 	// 5. The interpreter: its rule, and its own files when the runtime is sealed.
@@ -157,6 +160,7 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 		Manifest:    raw,
 		Args:        appArgs(args),
 		Environ:     environ,
+		Preload:     preload,
 	})
 	if err != nil {
 		report(stderr, []string{launchMessage(interpreter, err)})

@@ -305,11 +305,61 @@ func TestCheckFileReadsDisagreeWithSize(t *testing.T) {
 		{sealedSize: 20, want: detailShrank},
 	}
 	for _, tc := range tests {
-		tr := &fakeTree{name: name, claimed: tc.sealedSize}
-		p, bad := checkFile(tr, Sealed{Path: "f", Size: tc.sealedSize}, make([]byte, 3))
-		if !bad || p.Kind != Modified || p.Detail != tc.want {
-			t.Errorf("sealed size %d: got %q (bad=%v), want MODIFIED %q", tc.sealedSize, p, bad, tc.want)
+		for _, capture := range []bool{false, true} {
+			tr := &fakeTree{name: name, claimed: tc.sealedSize}
+			var dst []byte
+			if capture {
+				dst = make([]byte, tc.sealedSize)
+			}
+			p, bad := checkFile(tr, Sealed{Path: "f", Size: tc.sealedSize}, make([]byte, 3), dst)
+			if !bad || p.Kind != Modified || p.Detail != tc.want {
+				t.Errorf("sealed size %d, capture %v: got %q (bad=%v), want MODIFIED %q", tc.sealedSize, capture, p, bad, tc.want)
+			}
 		}
+	}
+}
+
+// TestCaptureHoldsTheVerifiedBytes: files the caller captures are checked like any other,
+// and when no problem is reported the buffer holds exactly the sealed content.
+func TestCaptureHoldsTheVerifiedBytes(t *testing.T) {
+	root := t.TempDir()
+	content := map[string]string{"a.pyc": "alpha bytes", "pkg/b.pyc": "beta", "c.py": "not captured"}
+	var files []Sealed
+	for p, c := range content {
+		mustWrite(t, in(root, p), c)
+		files = append(files, Sealed{Path: p, Size: int64(len(c)), SHA256: sha256.Sum256([]byte(c))})
+	}
+	var mu sync.Mutex
+	buffers := map[string][]byte{}
+	capture := func(p string) []byte {
+		if !strings.HasSuffix(p, ".pyc") {
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		buffers[p] = make([]byte, len(content[p]))
+		return buffers[p]
+	}
+	problems, err := Check(root, files, Options{Capture: capture})
+	must(t, err)
+	if len(problems) != 0 {
+		t.Fatalf("intact tree: %v", problems)
+	}
+	for _, p := range []string{"a.pyc", "pkg/b.pyc"} {
+		if string(buffers[p]) != content[p] {
+			t.Errorf("captured %s = %q, want %q", p, buffers[p], content[p])
+		}
+	}
+	if _, ok := buffers["c.py"]; ok {
+		t.Errorf("c.py was captured though Capture returned nil for it")
+	}
+
+	// A changed captured file is MODIFIED, like any other.
+	mustWrite(t, in(root, "pkg/b.pyc"), "BETA")
+	problems, err = Check(root, files, Options{Capture: capture})
+	must(t, err)
+	if len(problems) != 1 || problems[0].Path != "pkg/b.pyc" || problems[0].Kind != Modified {
+		t.Errorf("changed captured file: got %v, want one MODIFIED pkg/b.pyc", problems)
 	}
 }
 
