@@ -1,7 +1,7 @@
 """signet_loader: one target, a loader per target platform (a one-to-many platform transition)."""
 
 load(":providers.bzl", "SignetLoaderInfo")
-load(":seal.bzl", "SealedInfo", "signet_seal")
+load(":seal.bzl", "SealedInfo", "WINDOWS_RESOURCE_KEYS", "signet_seal")
 
 _PLATFORMS = "//command_line_option:platforms"
 
@@ -62,6 +62,7 @@ def _loader_impl(ctx):
             delivery = s.delivery,
             target = s.target,
             app_files = s.app_files,
+            level = s.level,
         )
     groups = {s.platform_key: depset([s.loader, s.manifest, s.delivery]) for s in sealed}
     all_files = depset(transitive = groups.values())
@@ -136,6 +137,9 @@ def signet_loader(
         prefix = "",
         level = "enforce",
         bytecode_interpreter = None,
+        windows_resources = {},
+        windows_icon = None,
+        stamp = -1,
         **kwargs):
     """Seals a Python app into a loader for each target platform.
 
@@ -229,6 +233,18 @@ def signet_loader(
         machine's interpreter is not available in the build, so without this the loaders seal
         no bytecode and modules are compiled from their verified source at each import. Only
         Linux loaders get it.
+      windows_resources: version information of the Windows loaders (Explorer's Properties >
+        Details), a dict with any of `company`, `product`, `description`, `file_version`,
+        `product_version` (`1.2.3` or `1.2.3.4`), `copyright`, `original_filename`,
+        `internal_name`, `comments`. `{KEY}` in a value is replaced by the workspace status
+        value of KEY (`--workspace_status_command`) when the build is stamped; unstamped, a
+        version with a `{KEY}` is `0.0.0.0` and a `{KEY}` elsewhere is dropped, so unstamped
+        builds are reproducible. Every Windows loader also gets the application manifest
+        (asInvoker, long paths, UTF-8), with or without this. Example:
+        `{"company": "Example Ltd", "file_version": "{STABLE_VERSION}"}`.
+      windows_icon: the Windows loaders' icon, a `.ico` or a `.png` of at most 256x256.
+      stamp: whether `{KEY}` in `windows_resources` takes workspace status values: `1`
+        always, `0` never, `-1` (default) when the build runs with `--stamp`.
       **kwargs: `tags`, `visibility`, `testonly`, ... of the target.
     """
     if loader_name == None:
@@ -237,6 +253,17 @@ def signet_loader(
     visibility = kwargs.pop("visibility", None)
     tags = kwargs.pop("tags", [])
     testonly = kwargs.pop("testonly", None)
+    for key in windows_resources:
+        if key not in WINDOWS_RESOURCE_KEYS:
+            fail("signet_loader %s: windows_resources: unknown key %r: use %s" % (name, key, ", ".join(sorted(WINDOWS_RESOURCE_KEYS.keys()))))
+    if stamp not in (-1, 0, 1):
+        fail("signet_loader %s: stamp: %r: use 1 (always), 0 (never) or -1 (with --stamp)" % (name, stamp))
+    stamped = stamp == 1
+    if stamp == -1:
+        stamped = select({
+            Label("//rules/private:stamp_detect"): True,
+            "//conditions:default": False,
+        })
     signet_seal(
         name = name + ".sealed",
         main = main,
@@ -252,6 +279,9 @@ def signet_loader(
         prefix = prefix,
         level = level,
         bytecode_interpreter = bytecode_interpreter,
+        windows_resources = windows_resources,
+        windows_icon = windows_icon,
+        stamp = stamped,
         # Built through `name` (one configuration per platform), not on its own.
         tags = ["manual"] + tags,
         testonly = testonly,

@@ -7,8 +7,21 @@ load(":paths.bzl", "app_path", "import_root", "normalize", "workspace_path")
 
 SealedInfo = provider(
     doc = "Private: what signet_seal made for one platform.",
-    fields = ["loader", "manifest", "delivery", "target", "platform_key", "app_files", "entry", "package_files"],
+    fields = ["loader", "manifest", "delivery", "target", "platform_key", "app_files", "entry", "package_files", "level"],
 )
+
+# Keys of signet_loader's windows_resources, and the bazelseal flag of each.
+WINDOWS_RESOURCE_KEYS = {
+    "comments": "--comments",
+    "company": "--company",
+    "copyright": "--copyright",
+    "description": "--description",
+    "file_version": "--file-version",
+    "internal_name": "--internal-name",
+    "original_filename": "--original-filename",
+    "product": "--product",
+    "product_version": "--product-version",
+}
 
 KNOWN_TARGETS = "linux/amd64, linux/arm64, windows/amd64, windows/arm64 (platforms in //platforms)"
 
@@ -128,6 +141,21 @@ def _seal_impl(ctx):
     args.add("--main", main_app)
     args.add("--loader-name", loader_name)
     inputs = [stub.stub] + [f for f, _ in files]
+    if stub.goos == "windows":
+        # Every Windows loader gets the application manifest; these add version information
+        # and the icon. {KEY} in a value takes the workspace status value when stamping.
+        for key in sorted(ctx.attr.windows_resources.keys()):
+            if key not in WINDOWS_RESOURCE_KEYS:
+                _fail(ctx, "windows_resources", "unknown key %r: use %s" % (key, ", ".join(sorted(WINDOWS_RESOURCE_KEYS.keys()))))
+            args.add(WINDOWS_RESOURCE_KEYS[key], ctx.attr.windows_resources[key])
+        if ctx.file.windows_icon:
+            args.add("--icon", ctx.file.windows_icon)
+            inputs.append(ctx.file.windows_icon)
+        if ctx.attr.stamp:
+            # Stable first: a key in both files takes its stable value.
+            args.add("--status-file", ctx.info_file)
+            args.add("--status-file", ctx.version_file)
+            inputs += [ctx.info_file, ctx.version_file]
     tools = [helper]
     bytecode = ctx.attr.bytecode_interpreter
     if bytecode and stub.goos == ctx.attr.bytecode_os:
@@ -174,6 +202,7 @@ def _seal_impl(ctx):
             app_files = app_files,
             entry = main_app,
             package_files = package_files,
+            level = ctx.attr.level,
         ),
     ]
 
@@ -198,7 +227,10 @@ SEAL_ATTRS = {
     "python_trust": attr.string_list_dict(doc = "Trusted interpreter paths per target OS."),
     "python_version": attr.string(mandatory = True, doc = "X.Y"),
     "srcs": attr.label_list(allow_files = [".py", ".pyw"], doc = "Python sources."),
+    "stamp": attr.bool(doc = "Stamping is on: {KEY} in windows_resources takes workspace status values."),
     "strip_prefix": attr.string(default = "__package__", doc = "Directory stripped from paths."),
+    "windows_icon": attr.label(allow_single_file = [".ico", ".png"], doc = "Icon of Windows loaders."),
+    "windows_resources": attr.string_dict(doc = "Version information of Windows loaders."),
 }
 
 signet_seal = rule(

@@ -4,7 +4,11 @@ package e2e_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io/fs"
 	"os"
@@ -12,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/signet-dev/signet/signet/authenticode/authenticodetest"
 )
 
 // wineRunner runs Windows programs under wine (see foreign_test.go for the variables).
@@ -122,8 +128,8 @@ type windowsApp struct {
 
 // sealWindowsApp copies testdata/<name> into a new app root, puts the stand-in interpreter
 // into a directory of its own, and seals the app for windows/amd64 with the Windows loader
-// stub, naming the stand-in by its wine path.
-func sealWindowsApp(t *testing.T, name, level string) windowsApp {
+// stub, naming the stand-in by its wine path; extra are further seal flags.
+func sealWindowsApp(t *testing.T, name, level string, extra ...string) windowsApp {
 	t.Helper()
 	a := windowsApp{app: t.TempDir()}
 	copyApp(t, name, a.app, t.TempDir())
@@ -133,6 +139,7 @@ func sealWindowsApp(t *testing.T, name, level string) windowsApp {
 	args := []string{"seal", "--target", "windows/amd64", "--python", winPath(a.python), "--python-version", "3.11",
 		"--stub", built(t, "./signet/cmd/loader", "windows", "amd64"), "--root", a.app, "--main", "app.py",
 		"-o", a.loader, "--level", level}
+	args = append(args, extra...)
 	r := run(t, a.app, nil, "", bin.signet, args...)
 	if r.code != 0 {
 		t.Fatalf("signet %s: %s", strings.Join(args, " "), r)
@@ -287,6 +294,11 @@ func TestWindowsLoaderUnderWine(t *testing.T) {
 		}
 	})
 
+	t.Run("signed loaders", func(t *testing.T) {
+		t.Parallel()
+		signedLoadersUnderWine(t, w)
+	})
+
 	refusals := []struct {
 		name   string
 		level  string
@@ -373,4 +385,141 @@ func TestWindowsLoaderUnderWine(t *testing.T) {
 			}
 		})
 	}
+}
+
+// signedLoadersUnderWine (part of TestWindowsLoaderUnderWine, which tools/test-rootfs runs)
+// signs sealed Windows loaders with test PKIs made by
+// openssl (authenticodetest) and runs them under wine. The interpreter rule refuses every
+// interpreter there (see TestWindowsLoaderUnderWine), and signet sign refuses warn-level
+// loaders, so the furthest a signed loader gets is that refusal (102): reaching it shows that
+// the signature left the payload readable and every app file verifying. A loader sealed with
+// --require-signer checks its own signature first (107).
+func signedLoadersUnderWine(t *testing.T, w wineRunner) {
+	osslsigncode := authenticodetest.Tool(t, "osslsigncode")
+	vendor := authenticodetest.NewPKI(t)
+	other := authenticodetest.NewPKI(t)
+
+	signetSign := func(t *testing.T, p *authenticodetest.PKI, loader string) {
+		t.Helper()
+		args := []string{"sign", "--pfx", p.Path("modern.pfx"), "--password-file", p.Path("password.txt"), loader, "-o", loader}
+		if r := run(t, os.TempDir(), nil, "", bin.signet, args...); r.code != 0 {
+			t.Fatalf("signet %s: %s", strings.Join(args, " "), r)
+		}
+	}
+	// osslsigncode signs where signet sign refuses (a key other than the pinned one).
+	osslSign := func(t *testing.T, p *authenticodetest.PKI, loader string) {
+		t.Helper()
+		out := loader + ".signed"
+		authenticodetest.Run(t, os.TempDir(), osslsigncode, "sign", "-certs", p.Path("chain.pem"), "-key", p.Path("leaf.key"),
+			"-h", "sha256", "-in", loader, "-out", out)
+		if err := os.Rename(out, loader); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const (
+		interpreterLine = "signet: refused to start: the Python interpreter "
+		refusedPrefix   = "signet: refused: "
+	)
+	tests := []struct {
+		name  string
+		pin   bool // sealed with --require-signer vendor's leaf.pem
+		sign  func(t *testing.T, loader string)
+		code  int
+		lines []string // wanted prefixes of stderr lines
+	}{
+		{
+			name:  "signed enforce-level loader verifies the app and reaches the interpreter check",
+			sign:  func(t *testing.T, l string) { signetSign(t, vendor, l) },
+			code:  102,
+			lines: []string{"signet: INTERPRETER {python}: is owned by S-1-5-21-", interpreterLine},
+		},
+		{
+			name:  "pinned loader, unsigned",
+			pin:   true,
+			code:  107,
+			lines: []string{refusedPrefix + "this loader must carry its vendor's signature, but it is not signed. Reinstall"},
+		},
+		{
+			name:  "pinned loader, signed with another key",
+			pin:   true,
+			sign:  func(t *testing.T, l string) { osslSign(t, other, l) },
+			code:  107,
+			lines: []string{refusedPrefix + "this loader is signed with the key {other}, not with the vendor's key {vendor} it was sealed for."},
+		},
+		{
+			// The pin holds; then WinVerifyTrust refuses signet sign's signature under wine 10
+			// with TRUST_E_CERT_SIGNATURE (0x80096004), while it accepts osslsigncode's with
+			// the same key (next case). The difference: signet sign writes its authenticated
+			// attributes in a fixed order that is not DER's sorted SET OF order (OpenSSL
+			// sorts them), and wine's crypt32 hashes them re-encoded. This case records
+			// today's behaviour; when signet sign sorts them it must become 102.
+			name:  "pinned loader, signed by signet sign with the pinned key",
+			pin:   true,
+			sign:  func(t *testing.T, l string) { signetSign(t, vendor, l) },
+			code:  107,
+			lines: []string{refusedPrefix + "this loader's signature is not valid: WinVerifyTrust: rejected (0x80096004). Reinstall"},
+		},
+		{
+			// wine's WinVerifyTrust accepts the signature although the test root is in no
+			// trust store of wine's: the untrusted-root refusal cannot be shown here.
+			name:  "pinned loader, signed by osslsigncode with the pinned key, passes both checks",
+			pin:   true,
+			sign:  func(t *testing.T, l string) { osslSign(t, vendor, l) },
+			code:  102,
+			lines: []string{"signet: INTERPRETER {python}: is owned by S-1-5-21-", interpreterLine},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var extra []string
+			if tc.pin {
+				extra = []string{"--require-signer", vendor.Path("leaf.pem")}
+			}
+			a := sealWindowsApp(t, "victim", "enforce", extra...)
+			if tc.sign != nil {
+				tc.sign(t, a.loader)
+			}
+			r := w.run(t, nil, a.loader)
+			t.Logf("loader: %s", r)
+			if r.code != tc.code {
+				t.Errorf("exit status %d, want %d", r.code, tc.code)
+			}
+			for _, l := range tc.lines {
+				l = strings.ReplaceAll(l, "{python}", winPath(a.python))
+				l = strings.ReplaceAll(l, "{vendor}", keyPrefix(t, vendor))
+				l = strings.ReplaceAll(l, "{other}", keyPrefix(t, other))
+				if !hasLine(r.stderr, l) {
+					t.Errorf("stderr has no line starting %q", l)
+				}
+			}
+			for _, bad := range []string{"MODIFIED", "MISSING", "UNEXPECTED", "damaged"} {
+				if strings.Contains(r.stderr, bad) {
+					t.Errorf("stderr reports %s: the signature disturbed the payload or the app check", bad)
+				}
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing (the interpreter must not start)", r.stdout)
+			}
+			if _, ok := readStandInRecord(t, filepath.Dir(a.python)); ok {
+				t.Errorf("the stand-in interpreter was started")
+			}
+		})
+	}
+}
+
+// keyPrefix is the first 16 hex digits of the SHA-256 of the leaf's SubjectPublicKeyInfo, as
+// the loader names keys.
+func keyPrefix(t *testing.T, p *authenticodetest.PKI) string {
+	t.Helper()
+	block, _ := pem.Decode([]byte(readFile(t, p.Path("leaf.pem"))))
+	if block == nil {
+		t.Fatalf("%s holds no PEM block", p.Path("leaf.pem"))
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:8])
 }

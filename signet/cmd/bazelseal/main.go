@@ -4,6 +4,10 @@
 // manifest, and the delivery archive (the loader plus the app tree as it is installed, as a
 // reproducible tar).
 //
+// For a Windows target it first writes the loader's resources (application manifest always;
+// version information and icon when given, with {KEY} placeholders taken from the workspace
+// status files when stamping: see resources.go), as `signet seal` does.
+//
 // It takes its arguments from a params file (Bazel's "multiline" format: one argument per
 // line), so that the input list of a large app never reaches a command line:
 //
@@ -68,6 +72,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.StringVar(&o.outLoader, "out-loader", "", "`path` of the loader to write (required)")
 	fs.StringVar(&o.outManifest, "out-manifest", "", "`path` of the canonical manifest to write (required)")
 	fs.StringVar(&o.outDelivery, "out-delivery", "", "`path` of the delivery tar to write (required)")
+	o.resources.values = map[string]*string{}
+	for _, f := range resourceFields {
+		o.resources.values[f.flag] = fs.String(f.flag, "", f.what+" (windows version information; {KEY} takes a workspace status value)")
+	}
+	fs.StringVar(&o.resources.icon, "icon", "", "application icon `file`, .ico or .png (windows)")
+	var status listFlag
+	fs.Var(&status, "status-file", "workspace status `file` (repeatable): stamping is on; {KEY} in a resource value takes its value")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -94,6 +105,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		o.inputs = append(o.inputs, input{src: srcs[i], app: apps[i]})
 	}
 	o.trust = trust
+	o.resources.statusFile = status
 	if err := sealAction(ctx, &o); err != nil {
 		fmt.Fprintf(stderr, "bazelseal: %v\n", err)
 		return exitError

@@ -43,6 +43,7 @@ type request struct {
 	bytecodePython                      string
 	inputs                              []input
 	outLoader, outManifest, outDelivery string
+	resources                           resourceRequest // windows only
 }
 
 // sealed is what the action hashed: the manifest and, per app path, where its bytes are
@@ -66,6 +67,9 @@ func sealAction(ctx context.Context, r *request) error {
 	if err := apppath.Validate(loaderName); err != nil || strings.Contains(loaderName, "/") {
 		return fmt.Errorf("--loader-name %q is not a plain file name", r.loaderName)
 	}
+	if goos != "windows" && r.resources.given() {
+		return fmt.Errorf("%w, not %s", errResourcesNotWindows, r.target)
+	}
 	s, err := buildManifest(ctx, r, goos, loaderName)
 	if err != nil {
 		return err
@@ -77,6 +81,12 @@ func sealAction(ctx context.Context, r *request) error {
 	stub, err := os.ReadFile(r.stub)
 	if err != nil {
 		return fmt.Errorf("reading the stub: %w", err)
+	}
+	// Resources first: they rewrite the PE, and the seal (and a later signature) covers them.
+	if goos == "windows" {
+		if stub, err = applyResources(stub, &r.resources); err != nil {
+			return err
+		}
 	}
 	loader, err := payload.Attach(stub, encoded)
 	if err != nil {
