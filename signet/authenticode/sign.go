@@ -8,7 +8,7 @@
 // SpcIndirectDataContent holding that digest, signed with RSA PKCS#1 v1.5 or
 // ECDSA (RFC 6979 deterministic nonces) over SHA-256. The authenticated
 // attributes are exactly: SpcStatementType (individual), an empty
-// SpcSpOpusInfo, contentType and messageDigest; there is no signing-time
+// SpcSpOpusInfo, contentType and messageDigest, in DER order; there is no signing-time
 // attribute, so without a time stamp the same input and key give the same
 // bytes. The PE/PKCS#7 structures and the digest come from
 // github.com/sassoftware/relic/v7/lib/authenticode; this package adds strict
@@ -23,6 +23,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -49,6 +50,7 @@ type Prepared struct {
 	info       peInfo
 	pd         *relic.PEDigest
 	content    pkcs7.ContentInfo
+	attrs      pkcs7.AttributeList // in DER SET OF order
 	attrDigest []byte
 }
 
@@ -85,6 +87,7 @@ func Prepare(image []byte) (p *Prepared, err error) {
 		return nil, fmt.Errorf("encoding authenticated attributes: %w", err)
 	}
 	sum := sha256.Sum256(der)
+	p.attrs = attrs
 	p.attrDigest = sum[:]
 	return p, nil
 }
@@ -113,8 +116,12 @@ func addOpusAttributes(add func(oid asn1.ObjectIdentifier, v any) error) error {
 	return nil
 }
 
-// authenticatedAttributes is the full attribute list relic's builder signs:
-// the Authenticode attributes, then contentType and messageDigest.
+// authenticatedAttributes is the full attribute list that is signed: the
+// Authenticode attributes, contentType and messageDigest, in DER SET OF order
+// (sorted by their encodings). relic digests and stores the list in the order
+// given; a verifier that re-encodes the SET as DER before hashing (Windows'
+// crypt32; wine's rejected an unsorted one with TRUST_E_CERT_SIGNATURE) must
+// get the same bytes, so the list is sorted before it is digested.
 func (p *Prepared) authenticatedAttributes() (pkcs7.AttributeList, error) {
 	var attrs pkcs7.AttributeList
 	if err := addOpusAttributes(func(oid asn1.ObjectIdentifier, v any) error { return attrs.Add(oid, v) }); err != nil {
@@ -131,7 +138,30 @@ func (p *Prepared) authenticatedAttributes() (pkcs7.AttributeList, error) {
 	if err := attrs.Add(pkcs7.OidAttributeMessageDigest, md[:]); err != nil {
 		return nil, err
 	}
-	return attrs, nil
+	return sortAttributes(attrs)
+}
+
+// sortAttributes orders attrs as DER orders the elements of a SET OF: by
+// their encodings, compared as octet strings.
+func sortAttributes(attrs pkcs7.AttributeList) (pkcs7.AttributeList, error) {
+	encoded := make([][]byte, len(attrs))
+	for i, a := range attrs {
+		der, err := asn1.Marshal(a)
+		if err != nil {
+			return nil, fmt.Errorf("encoding authenticated attribute %v: %w", a.Type, err)
+		}
+		encoded[i] = der
+	}
+	idx := make([]int, len(attrs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return bytes.Compare(encoded[idx[a]], encoded[idx[b]]) < 0 })
+	sorted := make(pkcs7.AttributeList, len(attrs))
+	for i, j := range idx {
+		sorted[i] = attrs[j]
+	}
+	return sorted, nil
 }
 
 // Sign signs the image with key; chain is leaf first and is embedded whole.
@@ -171,14 +201,7 @@ func (p *Prepared) assemble(ctx context.Context, signer crypto.Signer, chain []*
 	if len(chain) == 0 {
 		return nil, errors.New("no certificates given")
 	}
-	b := pkcs7.NewBuilder(signer, chain, digestHash)
-	if err := b.SetContentInfo(p.content); err != nil {
-		return nil, fmt.Errorf("setting content: %w", err)
-	}
-	if err := addOpusAttributes(b.AddAuthenticatedAttribute); err != nil {
-		return nil, err
-	}
-	psd, err := b.Sign()
+	psd, err := p.signedData(signer, chain)
 	if err != nil {
 		return nil, fmt.Errorf("signing: %w", err)
 	}
@@ -191,6 +214,47 @@ func (p *Prepared) assemble(ctx context.Context, signer crypto.Signer, chain []*
 		return nil, fmt.Errorf("signature self-check: %w", err)
 	}
 	return p.finish(tsig.Raw)
+}
+
+// signedData builds the PKCS#7 SignedData as relic's SignatureBuilder does,
+// but over p.attrs in DER order (the builder appends contentType and
+// messageDigest after the caller's attributes, unsorted).
+func (p *Prepared) signedData(signer crypto.Signer, chain []*x509.Certificate) (*pkcs7.ContentInfoSignedData, error) {
+	if !x509tools.SameKey(signer.Public(), chain[0].PublicKey) {
+		return nil, errors.New("the first certificate does not match the signing key")
+	}
+	digestAlg, pkeyAlg, err := x509tools.PkixAlgorithms(signer.Public(), digestHash)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := signer.Sign(nil, p.attrDigest, digestHash)
+	if err != nil {
+		return nil, err
+	}
+	certs := make(pkcs7.RawCertificates, len(chain))
+	for i, c := range chain {
+		certs[i] = asn1.RawValue{FullBytes: c.Raw}
+	}
+	return &pkcs7.ContentInfoSignedData{
+		ContentType: pkcs7.OidSignedData,
+		Content: pkcs7.SignedData{
+			Version:                    1,
+			DigestAlgorithmIdentifiers: []pkix.AlgorithmIdentifier{digestAlg},
+			ContentInfo:                p.content,
+			Certificates:               certs,
+			SignerInfos: []pkcs7.SignerInfo{{
+				Version: 1,
+				IssuerAndSerialNumber: pkcs7.IssuerAndSerial{
+					IssuerName:   asn1.RawValue{FullBytes: chain[0].RawIssuer},
+					SerialNumber: chain[0].SerialNumber,
+				},
+				DigestAlgorithm:           digestAlg,
+				DigestEncryptionAlgorithm: pkeyAlg,
+				AuthenticatedAttributes:   p.attrs,
+				EncryptedDigest:           sig,
+			}},
+		},
+	}, nil
 }
 
 // finish writes the certificate table, updates the checksum and re-verifies

@@ -447,17 +447,15 @@ func signedLoadersUnderWine(t *testing.T, w wineRunner) {
 			lines: []string{refusedPrefix + "this loader is signed with the key {other}, not with the vendor's key {vendor} it was sealed for."},
 		},
 		{
-			// The pin holds; then WinVerifyTrust refuses signet sign's signature under wine 10
-			// with TRUST_E_CERT_SIGNATURE (0x80096004), while it accepts osslsigncode's with
-			// the same key (next case). The difference: signet sign writes its authenticated
-			// attributes in a fixed order that is not DER's sorted SET OF order (OpenSSL
-			// sorts them), and wine's crypt32 hashes them re-encoded. This case records
-			// today's behaviour; when signet sign sorts them it must become 102.
-			name:  "pinned loader, signed by signet sign with the pinned key",
+			// The pin holds, and WinVerifyTrust accepts signet sign's signature: its
+			// authenticated attributes are in DER SET OF order (wine's crypt32, like
+			// Windows', hashes them re-encoded, and refused an unsorted set with
+			// TRUST_E_CERT_SIGNATURE before that was fixed).
+			name:  "pinned loader, signed by signet sign with the pinned key, passes both checks",
 			pin:   true,
 			sign:  func(t *testing.T, l string) { signetSign(t, vendor, l) },
-			code:  107,
-			lines: []string{refusedPrefix + "this loader's signature is not valid: WinVerifyTrust: rejected (0x80096004). Reinstall"},
+			code:  102,
+			lines: []string{"signet: INTERPRETER {python}: is owned by S-1-5-21-", interpreterLine},
 		},
 		{
 			// wine's WinVerifyTrust accepts the signature although the test root is in no
