@@ -48,12 +48,12 @@ var bootstrapLazySource string
 // third of the bootstrap.
 const reader = "import sys,marshal;w=sys.platform=='win32';o=__import__('nt' if w else 'posix');" +
 	"a=sys.argv;f=int(a[1]);f=__import__('msvcrt').open_osfhandle(f,o.O_RDONLY|o.O_BINARY) if w else f;" +
-	"b=b''.join(iter(lambda:o.read(f,1<<20),b''));o.close(f);" +
+	"z=0 if w else o.fstat(f).st_size;b=o.read(f,z) if z else b'';b+=b''.join(iter(lambda:o.read(f,1<<20),b''));o.close(f);" +
 	"g={'__name__':'__signet_bootstrap__','__builtins__':__builtins__,'_signet_payload':b};n=int(a[3]);" +
 	"c=compile(b[:n],'<signet-bootstrap>','exec',dont_inherit=True) if a[2]=='py' else " +
 	"marshal.loads(b[16:n]) if a[2]=='pyc' and n>16 and b[:4]==sys.modules['_frozen_importlib_external'].MAGIC_NUMBER else " +
 	"o.write(2,b'" + readerRefusal + "\\n') and o._exit(106);" +
-	"del w,o,a,f,b,n;exec(c,g)"
+	"del w,o,a,f,b,n,z;exec(c,g)"
 
 // readerRefusal is what the reader prints when the sealed bootstrap bytecode does not fit
 // the running interpreter.

@@ -5,6 +5,7 @@ package treecheck
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -76,7 +77,7 @@ func (t *portableTree) checkDir(dir string) dirVerdict {
 	return v
 }
 
-func (t *portableTree) open(rel string) (*os.File, int64, Kind, string) {
+func (t *portableTree) open(rel string) (io.ReadCloser, int64, Kind, string) {
 	if v := t.checkDir(path.Dir(rel)); v.kind != 0 {
 		return nil, 0, v.kind, v.detail
 	}

@@ -31,13 +31,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -167,17 +167,31 @@ func Check(root string, files []Sealed, opts Options) ([]Problem, error) {
 		return nil, fmt.Errorf("checking app tree %s: listing the root: %w", root, err)
 	}
 
+	if opts.Workers <= 0 && smallTree(files) {
+		// Below this size, goroutines cost more in scheduler hand-offs (futex wake-ups,
+		// spinning threads) than they save in hashing: measured on an app of 600 files and
+		// 8 MB, a single goroutine checked it faster than two.
+		opts.Workers = 1
+	}
 	var scanProblems []Problem
-	scanDone := make(chan struct{})
-	go func() {
-		defer close(scanDone)
+	scan := func() {
 		s := newScanner(t, files, opts.Ignore)
 		s.scanEntries("", rootEntries)
 		scanProblems = s.problems
-	}()
-
-	hashProblems := hashAll(t, files, opts)
-	<-scanDone
+	}
+	var hashProblems []Problem
+	if opts.Workers == 1 {
+		hashProblems = hashAll(t, files, opts)
+		scan()
+	} else {
+		scanDone := make(chan struct{})
+		go func() {
+			defer close(scanDone)
+			scan()
+		}()
+		hashProblems = hashAll(t, files, opts)
+		<-scanDone
+	}
 
 	problems := append(hashProblems, scanProblems...)
 	sort.Slice(problems, func(i, j int) bool {
@@ -187,6 +201,20 @@ func Check(root string, files []Sealed, opts Options) ([]Problem, error) {
 		return problems[i].Kind < problems[j].Kind
 	})
 	return problems, nil
+}
+
+// smallTreeBytes is the total sealed size under which Check uses one goroutine by default.
+const smallTreeBytes = 32 << 20
+
+func smallTree(files []Sealed) bool {
+	total := int64(0)
+	for _, f := range files {
+		total += f.Size
+		if total >= smallTreeBytes {
+			return false
+		}
+	}
+	return true
 }
 
 // hashAll checks every sealed file on a pool of workers. Files are handed out
@@ -213,35 +241,41 @@ func hashAll(t tree, files []Sealed, opts Options) []Problem {
 	if workers > len(files) {
 		workers = len(files)
 	}
-	jobs := make(chan int)
+	// Workers pull the next file from a shared counter: no channel hand-off (and no thread
+	// wake-up) per file, which for an app of hundreds of small files cost more than hashing.
 	results := make([][]Problem, workers)
+	var next atomic.Int64
+	work := func(w int) {
+		buf := make([]byte, bufferSize)
+		for {
+			k := int(next.Add(1) - 1)
+			if k >= len(order) {
+				return
+			}
+			f := files[order[k]]
+			var dst []byte
+			if opts.Capture != nil {
+				if dst = opts.Capture(f.Path); int64(len(dst)) != f.Size {
+					dst = nil
+				}
+			}
+			if p, bad := checkFile(t, f, buf, dst); bad {
+				results[w] = append(results[w], p)
+			}
+			if opts.AfterFile != nil {
+				opts.AfterFile(f.Path)
+			}
+		}
+	}
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 1; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			buf := make([]byte, bufferSize)
-			for i := range jobs {
-				f := files[i]
-				var dst []byte
-				if opts.Capture != nil {
-					if dst = opts.Capture(f.Path); int64(len(dst)) != f.Size {
-						dst = nil
-					}
-				}
-				if p, bad := checkFile(t, f, buf, dst); bad {
-					results[w] = append(results[w], p)
-				}
-				if opts.AfterFile != nil {
-					opts.AfterFile(f.Path)
-				}
-			}
+			work(w)
 		}(w)
 	}
-	for _, i := range order {
-		jobs <- i
-	}
-	close(jobs)
+	work(0)
 	wg.Wait()
 
 	var all []Problem
@@ -404,7 +438,7 @@ type tree interface {
 	// open opens the sealed file rel without following symlinks and returns
 	// it with its size from fstat. When the file is not a readable regular
 	// file, it returns kind != 0 and a detail instead.
-	open(rel string) (f *os.File, size int64, kind Kind, detail string)
+	open(rel string) (f io.ReadCloser, size int64, kind Kind, detail string)
 	// readDir lists the directory rel ("" is the root) without following
 	// symlinks in rel.
 	readDir(rel string) ([]fs.DirEntry, error)

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -280,7 +281,7 @@ type fakeTree struct {
 	listError map[string]error
 }
 
-func (f *fakeTree) open(string) (*os.File, int64, Kind, string) {
+func (f *fakeTree) open(string) (io.ReadCloser, int64, Kind, string) {
 	file, err := os.Open(f.name)
 	if err != nil {
 		return nil, 0, Modified, err.Error()
