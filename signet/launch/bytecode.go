@@ -100,7 +100,7 @@ func BuildPayload(cfg Config) Payload {
 	if cfg.Preload.complete() {
 		pycs = cfg.Preload.data
 	} else {
-		pycs = preloadBytecode(cfg.AppRoot, cfg.Manifest, version)
+		pycs = preloadBytecode(cfg.AppRoot, cfg.Manifest)
 	}
 	boot, errBoot := readSealedBytecode(cfg.AppRoot, cfg.Manifest, parts[0].Path)
 	lazy, errLazy := readSealedBytecode(cfg.AppRoot, cfg.Manifest, parts[1].Path)
@@ -125,6 +125,7 @@ func assemble(form string, boot, lazy, pycs, manifest []byte) Payload {
 // check's Capture, so each preloaded file is read and hashed once, and hands the Preload to
 // Start only when that check found no problem.
 type Preload struct {
+	recs   []record
 	data   []byte
 	slots  map[string][]byte
 	handed atomic.Int64 // slots handed out by Slot; all of them must have been, to be used
@@ -149,7 +150,7 @@ func NewPreload(manifest []byte) *Preload {
 			return nil
 		}
 	}
-	p := &Preload{data: make([]byte, total), slots: make(map[string][]byte, len(recs))}
+	p := &Preload{recs: recs, data: make([]byte, total), slots: make(map[string][]byte, len(recs))}
 	off := int64(0)
 	for _, r := range recs {
 		p.slots[r.path] = p.data[off : off+r.size : off+r.size]
@@ -184,26 +185,12 @@ func (p *Preload) complete() bool {
 // derives the same list, and each file's offset, from the manifest. Handing over bytes the
 // loader verified spares the interpreter reading and hashing them again (its SHA-256 is
 // several times slower than Go's) and leaves no window to swap a file after the check.
-func preloadBytecode(appRoot string, manifest []byte, version string) []byte {
-	prefix := BytecodeDir + "/" + version + "/"
-	recs := bytecodeRecords(manifest, prefix, prefix+"__signet_bootstrap")
-	if len(recs) == 0 {
+func preloadBytecode(appRoot string, manifest []byte) []byte {
+	p := NewPreload(manifest)
+	if p == nil {
 		return nil
 	}
-	total := int64(0)
-	for _, r := range recs {
-		total += r.size
-		if total > maxPreload {
-			return nil
-		}
-	}
-	out := make([]byte, total)
-	offsets := make([]int64, len(recs))
-	for i, off := 0, int64(0); i < len(recs); i++ {
-		offsets[i] = off
-		off += recs[i].size
-	}
-	workers := min(runtime.NumCPU(), len(recs), 8)
+	workers := min(runtime.NumCPU(), len(p.recs), 8)
 	var failed atomic.Bool
 	var wg sync.WaitGroup
 	next := atomic.Int64{}
@@ -213,12 +200,11 @@ func preloadBytecode(appRoot string, manifest []byte, version string) []byte {
 			defer wg.Done()
 			for !failed.Load() {
 				i := int(next.Add(1) - 1)
-				if i >= len(recs) {
+				if i >= len(p.recs) {
 					return
 				}
-				r := recs[i]
-				dst := out[offsets[i] : offsets[i]+r.size]
-				if !readVerifiedInto(filepath.Join(appRoot, filepath.FromSlash(r.path)), dst, r.digest) {
+				r := p.recs[i]
+				if !readVerifiedInto(filepath.Join(appRoot, filepath.FromSlash(r.path)), p.slots[r.path], r.digest) {
 					failed.Store(true)
 				}
 			}
@@ -228,7 +214,7 @@ func preloadBytecode(appRoot string, manifest []byte, version string) []byte {
 	if failed.Load() {
 		return nil
 	}
-	return out
+	return p.data
 }
 
 // readVerifiedInto fills dst with the file name, which must be exactly len(dst) bytes long

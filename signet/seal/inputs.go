@@ -245,7 +245,7 @@ func runtimeFiles(in *interpreter, goos string) ([]manifest.File, error) {
 	seen := map[string]bool{}
 	var files []manifest.File
 	add := func(p string) error {
-		rec, err := absoluteFor(filepath.ToSlash(p), goos)
+		rec, err := AbsoluteFor(filepath.ToSlash(p), goos)
 		if err != nil {
 			return fmt.Errorf("runtime file: %w", err)
 		}

@@ -93,7 +93,7 @@ func resolveInterpreter(ctx context.Context, o *Options, goos, goarch string) (*
 	}
 	var trust []string
 	for _, t := range o.PythonTrust {
-		t, err := absoluteFor(t, goos)
+		t, err := AbsoluteFor(t, goos)
 		if err != nil {
 			return nil, fmt.Errorf("--python-trust: %w", err)
 		}
@@ -116,9 +116,9 @@ func resolveInterpreter(ctx context.Context, o *Options, goos, goarch string) (*
 	return in, nil
 }
 
-// absoluteFor turns p into the manifest's form of an absolute path for goos ('/'-separated,
+// AbsoluteFor turns p into the manifest's form of an absolute path for goos ('/'-separated,
 // "X:/..." on Windows) and checks it.
-func absoluteFor(p, goos string) (string, error) {
+func AbsoluteFor(p, goos string) (string, error) {
 	if goos == "windows" {
 		p = strings.ReplaceAll(p, `\`, "/")
 	}
@@ -138,7 +138,7 @@ func absoluteFor(p, goos string) (string, error) {
 // foreignInterpreter takes the interpreter of a target that cannot run here on trust: the
 // path and version as given, the digest if given, and the standard layout's trust paths.
 func foreignInterpreter(o *Options, goos, goarch string, pin *[32]byte) (*interpreter, error) {
-	p, err := absoluteFor(o.Python, goos)
+	p, err := AbsoluteFor(o.Python, goos)
 	if err != nil {
 		return nil, fmt.Errorf("--python: %w", err)
 	}
@@ -148,13 +148,13 @@ func foreignInterpreter(o *Options, goos, goarch string, pin *[32]byte) (*interp
 	if o.SealRuntime {
 		return nil, fmt.Errorf("--seal-runtime needs the interpreter's files on this machine: seal for %s/%s on a %s/%s machine, or without --seal-runtime", goos, goarch, goos, goarch)
 	}
-	return &interpreter{path: p, version: o.PythonVersion, sha256: pin, trust: defaultTrust(p, o.PythonVersion, goos)}, nil
+	return &interpreter{path: p, version: o.PythonVersion, sha256: pin, trust: DefaultTrust(p, o.PythonVersion, goos)}, nil
 }
 
-// defaultTrust is where a standard installation of Python keeps its standard library:
+// DefaultTrust is where a standard installation of Python keeps its standard library:
 // on Windows next to python.exe (the directory itself, DLLs, Lib, pythonXY.zip); elsewhere
 // under the prefix above bin/ (lib/pythonX.Y, its lib-dynload, lib/pythonXY.zip).
-func defaultTrust(python, version, goos string) []string {
+func DefaultTrust(python, version, goos string) []string {
 	xy := strings.ReplaceAll(version, ".", "")
 	dir := path.Dir(python)
 	if goos == "windows" {
@@ -184,7 +184,7 @@ func probeInterpreter(ctx context.Context, o *Options, goos string, pin *[32]byt
 	if pin == nil && o.SealRuntime {
 		pin = &digest
 	}
-	recorded, err := absoluteFor(filepath.ToSlash(real), goos)
+	recorded, err := AbsoluteFor(filepath.ToSlash(real), goos)
 	if err != nil {
 		return nil, fmt.Errorf("--python: %w", err)
 	}
@@ -300,7 +300,7 @@ func parseProbe(out []byte, goos string) (*interpreter, error) {
 			// none, so one means something is off.
 			return nil, fmt.Errorf("relative %s entry %q", key, p)
 		}
-		recorded, err := absoluteFor(filepath.ToSlash(p), goos)
+		recorded, err := AbsoluteFor(filepath.ToSlash(p), goos)
 		if err != nil {
 			return nil, fmt.Errorf("%s entry: %w", key, err)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/signet-dev/signet/signet/manifest"
 	"github.com/signet-dev/signet/signet/payload"
 	"github.com/signet-dev/signet/signet/portability"
+	"github.com/signet-dev/signet/signet/seal"
 )
 
 // targets are the os/arch pairs signet has loader stubs for.
@@ -107,7 +108,7 @@ func buildManifest(ctx context.Context, r *request, goos, loaderName string) (*s
 	if level != manifest.LevelEnforce && level != manifest.LevelWarn {
 		return nil, fmt.Errorf("--level %q: want enforce or warn", r.level)
 	}
-	python, err := absoluteFor(r.python, goos)
+	python, err := seal.AbsoluteFor(r.python, goos)
 	if err != nil {
 		return nil, fmt.Errorf("--python: %w", err)
 	}
@@ -122,11 +123,11 @@ func buildManifest(ctx context.Context, r *request, goos, loaderName string) (*s
 		}
 		pin = (*[32]byte)(b)
 	}
-	trust := defaultTrust(python, r.pythonVersion, goos)
+	trust := seal.DefaultTrust(python, r.pythonVersion, goos)
 	if len(r.trust) > 0 {
 		trust = nil
 		for _, t := range r.trust {
-			a, err := absoluteFor(t, goos)
+			a, err := seal.AbsoluteFor(t, goos)
 			if err != nil {
 				return nil, fmt.Errorf("--python-trust: %w", err)
 			}
@@ -230,37 +231,7 @@ func compile(ctx context.Context, python, version string, sources []bytecode.Sou
 	return files, nil
 }
 
-// absoluteFor turns p into the manifest's form of an absolute path for goos ('/'-separated,
-// "X:/..." on Windows) and checks it.
-func absoluteFor(p, goos string) (string, error) {
-	if goos == "windows" {
-		p = strings.ReplaceAll(p, `\`, "/")
-	}
-	if err := apppath.ValidateAbsolute(p); err != nil {
-		return "", err
-	}
-	winStyle := len(p) >= 3 && p[1] == ':' && p[2] == '/'
-	if goos == "windows" && !winStyle {
-		return "", fmt.Errorf("path %q is not a Windows path (want X:/...)", p)
-	}
-	if goos != "windows" && winStyle {
-		return "", fmt.Errorf("path %q is a Windows path, but the target is %s", p, goos)
-	}
-	return p, nil
-}
-
-// defaultTrust is where a standard installation of Python keeps its standard library (the
-// same rule as `signet seal` for a foreign target).
-func defaultTrust(python, version, goos string) []string {
-	xy := strings.ReplaceAll(version, ".", "")
-	dir := path.Dir(python)
-	if goos == "windows" {
-		return []string{dir, dir + "/DLLs", dir + "/Lib", dir + "/python" + xy + ".zip"}
-	}
-	lib := path.Join(path.Dir(dir), "lib")
-	return []string{lib + "/python" + version, lib + "/python" + version + "/lib-dynload", lib + "/python" + xy + ".zip"}
-}
-
+// sortedUnique returns s sorted, without repeats.
 func sortedUnique(s []string) []string {
 	s = append([]string(nil), s...)
 	sort.Strings(s)
