@@ -86,6 +86,10 @@ def _loader_impl(ctx):
         ),
         is_executable = True,
     )
+    if len(sealed) == 1:
+        # rules_pkg takes a package's inputs from DefaultInfo: the app files must be there
+        # for a pkg_tar / pkg_zip of this target to read them.
+        all_files = depset(sealed[0].app_files.values(), transitive = [all_files])
     providers = [
         DefaultInfo(
             files = all_files,
@@ -95,7 +99,7 @@ def _loader_impl(ctx):
         OutputGroupInfo(**groups),
         SignetLoaderInfo(loaders = loaders, entry = sealed[0].entry),
     ]
-    if len(sealed) == 1:
+    if len(sealed) == 1 and sealed[0].package_files:
         providers.append(sealed[0].package_files)
     return providers
 
@@ -149,8 +153,9 @@ def signet_loader(
     (`hello.manifest`) and the delivery (`hello.tar`: the loader and the app tree exactly as
     installed, with sorted entries, fixed mtimes, owner 0:0, modes 0755/0644). Output group
     per platform: `linux_amd64`, `windows_amd64`, ... Providers: `SignetLoaderInfo`, and with
-    one platform rules_pkg's `PackageFilegroupInfo` (the installed tree for your own
-    `pkg_tar` / `pkg_zip`).
+    one platform and no `bytecode_interpreter` rules_pkg's `PackageFilegroupInfo` (the
+    installed tree for your own `pkg_tar` / `pkg_zip`; with sealed bytecode, whose files exist
+    only inside the delivery tar, use that tar instead).
 
     `bazel run` on it (Linux hosts) unpacks the delivery for this machine into a private
     temporary directory and runs the loader with the arguments given.

@@ -158,7 +158,8 @@ def _seal_impl(ctx):
             inputs += [ctx.info_file, ctx.version_file]
     tools = [helper]
     bytecode = ctx.attr.bytecode_interpreter
-    if bytecode and stub.goos == ctx.attr.bytecode_os:
+    with_bytecode = bool(bytecode) and stub.goos == ctx.attr.bytecode_os
+    if with_bytecode:
         args.add("--bytecode-python", bytecode[DefaultInfo].files_to_run.executable)
         tools.append(bytecode[DefaultInfo].files_to_run)
     for f, path in files:
@@ -180,8 +181,9 @@ def _seal_impl(ctx):
     app_files = {path: f for f, path in files}
 
     # The installed tree for the user's own pkg_tar / pkg_zip: the loader and the app files at
-    # their app paths (sealed bytecode exists only inside the delivery tar).
-    package_files = PackageFilegroupInfo(
+    # their app paths. Sealed bytecode exists only inside the delivery tar, and a tree without
+    # it would be refused (MISSING), so with bytecode the tree is offered only as that tar.
+    package_files = None if with_bytecode else PackageFilegroupInfo(
         pkg_files = [
             (PackageFilesInfo(dest_src_map = {exe: loader}, attributes = {"mode": "0755"}), ctx.label),
             (PackageFilesInfo(dest_src_map = app_files, attributes = {"mode": "0644"}), ctx.label),
@@ -189,10 +191,10 @@ def _seal_impl(ctx):
         pkg_dirs = [],
         pkg_symlinks = [],
     )
-    return [
+    providers = [package_files] if package_files else []
+    return providers + [
         DefaultInfo(files = depset([loader, manifest, delivery])),
         OutputGroupInfo(**{stub.platform_key: depset([loader, manifest, delivery])}),
-        package_files,
         SealedInfo(
             loader = loader,
             manifest = manifest,
