@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && signet_emulators
 
 package e2e_test
 

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && signet_emulators
 
 package e2e_test
 
@@ -9,7 +9,7 @@ import (
 )
 
 // Loaders for other platforms run here through an emulator named by the environment
-// (tools/test-rootfs sets these; without them the tests are skipped, see requireTool):
+// (tools/test-rootfs sets these and the signet_emulators build tag, see requireTool):
 //
 //   - SIGNET_TEST_WINE: the path of wine (10 or later: Go programs need bcryptprimitives.dll)
 //     that runs Windows programs, and SIGNET_TEST_ROOTFS_RUN, when set, a program that runs
@@ -18,14 +18,15 @@ import (
 //   - SIGNET_TEST_QEMU_AARCH64: the path of qemu-aarch64 (user mode), invoked explicitly, so
 //     that nothing depends on binfmt_misc registrations.
 
-// requireTool returns the value of the environment variable naming an emulator, or skips
-// the test when it is unset: these tests are run by tools/test-rootfs, which sets it and
-// fails (under CI=true) when the tool is missing.
+// requireTool returns the value of the environment variable naming an emulator. These tests
+// are built only with the signet_emulators tag, which tools/test-rootfs passes together with
+// the variables (and fails, under CI=true, when a tool is missing); plain `go test ./...` does
+// not build them, so nothing is skipped there.
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
 	v := os.Getenv(name)
 	if v == "" {
-		t.Skipf("%s is not set: tools/test-rootfs runs this test with the emulator it needs", name)
+		t.Fatalf("%s is not set: run these tests through tools/test-rootfs, which sets it", name)
 	}
 	return v
 }
