@@ -152,29 +152,20 @@ type section struct {
 // the letter before each colon names the section.
 func splitSections(s string) ([]section, error) {
 	var colons []int
-	depth := 0
-	inQuote := false
+	var n nesting
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if !n.step(c) {
+			continue
+		}
 		switch {
-		case inQuote:
-			if c == '"' {
-				inQuote = false
-			}
-		case c == '"':
-			inQuote = true
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-			if depth < 0 {
-				return nil, fmt.Errorf("%w: unbalanced ')' at byte %d", errSDDL, i)
-			}
-		case c == ':' && depth == 0:
+		case c == ')' && n.depth < 0:
+			return nil, fmt.Errorf("%w: unbalanced ')' at byte %d", errSDDL, i)
+		case c == ':' && n.depth == 0:
 			colons = append(colons, i)
 		}
 	}
-	if depth != 0 || inQuote {
+	if n.depth != 0 || n.inQuote {
 		return nil, fmt.Errorf("%w: unbalanced parentheses or quotes", errSDDL)
 	}
 	if len(colons) == 0 || colons[0] != 1 {
@@ -242,27 +233,37 @@ func cutACE(s string) (body, tail string, err error) {
 	if s[0] != '(' {
 		return "", "", fmt.Errorf("%w: expected '(' in DACL at %q", errSDDL, s)
 	}
-	depth := 0
-	inQuote := false
+	var n nesting
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case inQuote:
-			if c == '"' {
-				inQuote = false
-			}
-		case c == '"':
-			inQuote = true
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-			if depth == 0 {
-				return s[1:i], s[i+1:], nil
-			}
+		if c := s[i]; n.step(c) && c == ')' && n.depth == 0 {
+			return s[1:i], s[i+1:], nil
 		}
 	}
 	return "", "", fmt.Errorf("%w: unterminated ACE", errSDDL)
+}
+
+// nesting follows parentheses and double-quoted strings (conditional ACEs) while an SDDL
+// string is read byte by byte.
+type nesting struct {
+	depth   int
+	inQuote bool
+}
+
+// step reads c and reports whether it is structure: outside quotes and not a quote itself.
+func (n *nesting) step(c byte) bool {
+	switch {
+	case n.inQuote:
+		n.inQuote = c != '"'
+		return false
+	case c == '"':
+		n.inQuote = true
+		return false
+	case c == '(':
+		n.depth++
+	case c == ')':
+		n.depth--
+	}
+	return true
 }
 
 // parseACE parses "type;flags;rights;object;inherit-object;sid[;(condition)]".
