@@ -32,10 +32,6 @@ if _WINDOWS:
     import nt as _os
 else:
     import posix as _os
-if sys.version_info >= (3, 12):
-    from _sha2 import sha256 as _sha256
-else:
-    from _sha256 import sha256 as _sha256
 
 _EXIT_REFUSED = 106
 _SEP = "\\" if _WINDOWS else "/"
@@ -51,6 +47,21 @@ _MAIN_NAME = "__signet_main__"
 _BYTECODE_DIR = "__signet_pyc__"
 _MAGIC = _bootstrap_external.MAGIC_NUMBER
 _PYC_HEADER = 16
+
+
+_sha256 = None  # the built-in SHA-256 constructor, imported when first needed (_hexdigest)
+
+
+def _hexdigest(data):
+    """The SHA-256 hex digest of data. The built-in module is imported on first use: with
+    sealed bytecode most starts hash nothing here, and importing it costs ~60 us."""
+    global _sha256
+    if _sha256 is None:
+        if sys.version_info >= (3, 12):
+            from _sha2 import sha256 as _sha256
+        else:
+            from _sha256 import sha256 as _sha256
+    return _sha256(data).hexdigest()
 
 
 def _flush_std():
@@ -318,7 +329,7 @@ class _App:
         finally:
             _os.close(fd)
         data = b"".join(chunks)
-        if len(data) != size or _sha256(data).hexdigest() != digest:
+        if len(data) != size or _hexdigest(data) != digest:
             _die("MODIFIED", rel, "changed since the start-up check")
         return data
 

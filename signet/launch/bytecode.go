@@ -55,18 +55,21 @@ type BootstrapPart struct {
 // "__signet_bootstrap_lazy__.<sha256>.pyc" beside it. A loader looks only for the names of
 // its own embedded source, so bytecode of another revision's bootstrap is never run.
 func BootstrapParts(version string) [2]BootstrapPart {
+	paths := bootstrapPaths(version)
 	return [2]BootstrapPart{
-		bootstrapPart(version, "__signet_bootstrap__", BootstrapFilename, bootstrapSource),
-		bootstrapPart(version, "__signet_bootstrap_lazy__", BootstrapLazyFilename, bootstrapLazySource),
+		{Path: paths[0], Filename: BootstrapFilename, Source: []byte(bootstrapSource)},
+		{Path: paths[1], Filename: BootstrapLazyFilename, Source: []byte(bootstrapLazySource)},
 	}
 }
 
-func bootstrapPart(version, name, filename, source string) BootstrapPart {
-	sum := sha256.Sum256([]byte(source))
-	return BootstrapPart{
-		Path:     BytecodeDir + "/" + version + "/" + name + "." + hex.EncodeToString(sum[:]) + ".pyc",
-		Filename: filename,
-		Source:   []byte(source),
+// bootstrapPaths returns the app paths of the sealed bytecode of the two bootstrap parts for
+// Python version "X.Y". The digests in them are constants generated from the embedded
+// sources (bootstrap_digest.go), so a start-up neither copies nor hashes ~60 KB of source.
+func bootstrapPaths(version string) [2]string {
+	dir := BytecodeDir + "/" + version + "/"
+	return [2]string{
+		dir + "__signet_bootstrap__." + bootstrapSHA256 + ".pyc",
+		dir + "__signet_bootstrap_lazy__." + bootstrapLazySHA256 + ".pyc",
 	}
 }
 
@@ -84,29 +87,31 @@ type Payload struct {
 const maxPreload = 128 << 20
 
 // BuildPayload returns the payload for cfg. When the manifest seals bytecode of exactly the
-// bootstrap embedded here (for its python-version), that bytecode is read from the app root
-// once, checked against its sealed size and digest, and sent instead of the source, which
-// spares the interpreter compiling ~30 KB of Python at every start. Otherwise (no sealed
-// bootstrap bytecode, one from another signet revision, or a file that no longer matches its
-// seal) the source is sent: it is the loader's own code, not the app's, so this fallback runs
-// nothing unsealed. The interpreter checks the bytecode's magic number (see reader).
+// bootstrap embedded here (for its python-version), that bytecode is sent instead of the
+// source, which spares the interpreter compiling ~30 KB of Python at every start; so is the
+// sealed bytecode of the app's modules (see preloadBytecode).
+//
+// When cfg.Preload is complete (the start-up check read and verified every file it names),
+// its buffer is the payload and nothing is read again. Otherwise each file is read from the
+// app root once more and checked against its sealed size and digest: a bootstrap part that
+// is missing, from another signet revision, or no longer matches its seal is replaced by the
+// embedded source (the loader's own code, not the app's, so this fallback runs nothing
+// unsealed), and module bytecode that fails is left to the bootstrap, which refuses it at
+// import. The interpreter checks the bytecode's magic number (see reader).
 func BuildPayload(cfg Config) Payload {
+	if cfg.Preload.complete() && bytes.Equal(cfg.Preload.manifest(), cfg.Manifest) {
+		return cfg.Preload.payload
+	}
 	version, ok := manifestVersion(cfg.Manifest)
 	if !ok {
 		return assemble("py", []byte(bootstrapSource), []byte(bootstrapLazySource), nil, cfg.Manifest)
 	}
-	parts := BootstrapParts(version)
-	var pycs []byte
-	if cfg.Preload.complete() {
-		pycs = cfg.Preload.data
-	} else {
-		pycs = preloadBytecode(cfg.AppRoot, cfg.Manifest)
-	}
-	boot, errBoot := readSealedBytecode(cfg.AppRoot, cfg.Manifest, parts[0].Path)
-	lazy, errLazy := readSealedBytecode(cfg.AppRoot, cfg.Manifest, parts[1].Path)
+	paths := bootstrapPaths(version)
+	pycs := preloadBytecode(cfg.AppRoot, cfg.Manifest)
+	boot, errBoot := readSealedBytecode(cfg.AppRoot, cfg.Manifest, paths[0])
+	lazy, errLazy := readSealedBytecode(cfg.AppRoot, cfg.Manifest, paths[1])
 	if errBoot != nil || errLazy != nil {
-		boot, lazy = parts[0].Source, parts[1].Source
-		return assemble("py", boot, lazy, pycs, cfg.Manifest)
+		return assemble("py", []byte(bootstrapSource), []byte(bootstrapLazySource), pycs, cfg.Manifest)
 	}
 	return assemble("pyc", boot, lazy, pycs, cfg.Manifest)
 }
@@ -120,42 +125,70 @@ func assemble(form string, boot, lazy, pycs, manifest []byte) Payload {
 	return Payload{Data: b, Form: form, BootLen: len(boot), LazyLen: len(lazy), PycLen: len(pycs)}
 }
 
-// Preload is the module bytecode of an app laid out as the bootstrap expects it (see
-// preloadBytecode), for the start-up check to fill: the loader passes Slot as the tree
-// check's Capture, so each preloaded file is read and hashed once, and hands the Preload to
-// Start only when that check found no problem.
+// Preload is the payload of an app laid out before the start-up check runs, with a slot
+// for every sealed file whose verified bytes go into it: the bootstrap's sealed bytecode
+// (when the manifest has bytecode of exactly the embedded bootstrap) and the app's module
+// bytecode (see preloadBytecode). The loader passes Slot as the tree check's Capture, so
+// each of those files is read and hashed once, straight into its place in the payload, and
+// hands the Preload to Start only when that check found no problem.
 type Preload struct {
-	recs   []record
-	data   []byte
-	slots  map[string][]byte
-	handed atomic.Int64 // slots handed out by Slot; all of them must have been, to be used
+	payload Payload
+	slots   map[string][]byte
+	handed  atomic.Int64 // slots handed out by Slot; all of them must have been, to be used
 }
 
-// NewPreload lays out the preloaded bytecode of manifest, or returns nil when it has none
-// (or more than the preload limit).
+// NewPreload lays out the payload for manifest, or returns nil when the manifest has no
+// python-version header (then BuildPayload sends the bootstrap source).
 func NewPreload(manifest []byte) *Preload {
 	version, ok := manifestVersion(manifest)
 	if !ok {
 		return nil
 	}
+	form := "pyc"
+	var bootRecs [2]record
+	for i, path := range bootstrapPaths(version) {
+		size, digest, ok := bytecodeRecord(manifest, path)
+		if !ok || size > maxBootstrapBytecode {
+			form = "py"
+			break
+		}
+		bootRecs[i] = record{path: path, size: size, digest: digest}
+	}
 	prefix := BytecodeDir + "/" + version + "/"
 	recs := bytecodeRecords(manifest, prefix, prefix+"__signet_bootstrap")
-	if len(recs) == 0 {
-		return nil
-	}
-	total := int64(0)
+	pycLen := int64(0)
 	for _, r := range recs {
-		total += r.size
-		if total > maxPreload {
-			return nil
+		pycLen += r.size
+		if pycLen > maxPreload {
+			recs, pycLen = nil, 0 // served from disk at import
+			break
 		}
 	}
-	p := &Preload{recs: recs, data: make([]byte, total), slots: make(map[string][]byte, len(recs))}
-	off := int64(0)
-	for _, r := range recs {
-		p.slots[r.path] = p.data[off : off+r.size : off+r.size]
-		off += r.size
+	bootLen, lazyLen := int64(len(bootstrapSource)), int64(len(bootstrapLazySource))
+	if form == "pyc" {
+		bootLen, lazyLen = bootRecs[0].size, bootRecs[1].size
 	}
+	data := make([]byte, bootLen+lazyLen+pycLen+int64(len(manifest)))
+	p := &Preload{
+		payload: Payload{Data: data, Form: form, BootLen: int(bootLen), LazyLen: int(lazyLen), PycLen: int(pycLen)},
+		slots:   make(map[string][]byte, len(recs)+2),
+	}
+	off := int64(0)
+	place := func(path string, size int64) {
+		p.slots[path] = data[off : off+size : off+size]
+		off += size
+	}
+	if form == "pyc" {
+		place(bootRecs[0].path, bootRecs[0].size)
+		place(bootRecs[1].path, bootRecs[1].size)
+	} else {
+		off += int64(copy(data, bootstrapSource))
+		off += int64(copy(data[off:], bootstrapLazySource))
+	}
+	for _, r := range recs {
+		place(r.path, r.size)
+	}
+	copy(data[off:], manifest)
 	return p
 }
 
@@ -172,9 +205,23 @@ func (p *Preload) Slot(path string) []byte {
 	return slot
 }
 
+// Len returns the size of the payload laid out by p (0 for nil).
+func (p *Preload) Len() int {
+	if p == nil {
+		return 0
+	}
+	return len(p.payload.Data)
+}
+
 // complete reports whether every slot was handed out (so every preloaded file was checked).
 func (p *Preload) complete() bool {
 	return p != nil && p.handed.Load() == int64(len(p.slots))
+}
+
+// manifest returns the manifest bytes at the end of the laid-out payload.
+func (p *Preload) manifest() []byte {
+	pl := p.payload
+	return pl.Data[pl.BootLen+pl.LazyLen+pl.PycLen:]
 }
 
 // preloadBytecode returns the verified bytes of every preloaded bytecode file, back to back
@@ -186,11 +233,30 @@ func (p *Preload) complete() bool {
 // loader verified spares the interpreter reading and hashing them again (its SHA-256 is
 // several times slower than Go's) and leaves no window to swap a file after the check.
 func preloadBytecode(appRoot string, manifest []byte) []byte {
-	p := NewPreload(manifest)
-	if p == nil {
+	version, ok := manifestVersion(manifest)
+	if !ok {
 		return nil
 	}
-	workers := min(runtime.NumCPU(), len(p.recs), 8)
+	prefix := BytecodeDir + "/" + version + "/"
+	recs := bytecodeRecords(manifest, prefix, prefix+"__signet_bootstrap")
+	total := int64(0)
+	for _, r := range recs {
+		total += r.size
+		if total > maxPreload {
+			return nil
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	data := make([]byte, total)
+	dst := make([][]byte, len(recs))
+	off := int64(0)
+	for i, r := range recs {
+		dst[i] = data[off : off+r.size : off+r.size]
+		off += r.size
+	}
+	workers := min(runtime.NumCPU(), len(recs), 8)
 	var failed atomic.Bool
 	var wg sync.WaitGroup
 	next := atomic.Int64{}
@@ -200,11 +266,11 @@ func preloadBytecode(appRoot string, manifest []byte) []byte {
 			defer wg.Done()
 			for !failed.Load() {
 				i := int(next.Add(1) - 1)
-				if i >= len(p.recs) {
+				if i >= len(recs) {
 					return
 				}
-				r := p.recs[i]
-				if !readVerifiedInto(filepath.Join(appRoot, filepath.FromSlash(r.path)), p.slots[r.path], r.digest) {
+				r := recs[i]
+				if !readVerifiedInto(filepath.Join(appRoot, filepath.FromSlash(r.path)), dst[i], r.digest) {
 					failed.Store(true)
 				}
 			}
@@ -214,7 +280,7 @@ func preloadBytecode(appRoot string, manifest []byte) []byte {
 	if failed.Load() {
 		return nil
 	}
-	return p.data
+	return data
 }
 
 // readVerifiedInto fills dst with the file name, which must be exactly len(dst) bytes long

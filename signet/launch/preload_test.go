@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"testing"
 )
 
@@ -45,10 +46,51 @@ func TestPreloadIsSentOnlyWhenEveryFileWasChecked(t *testing.T) {
 	}
 
 	if NewPreload([]byte("signet-manifest 1\n")) != nil {
-		t.Error("NewPreload of a manifest without module bytecode is not nil")
+		t.Error("NewPreload of a manifest without a python-version is not nil")
 	}
 	var none *Preload
 	if none.Slot(files[0].path) != nil {
 		t.Error("a nil Preload gave a slot")
+	}
+}
+
+// TestPreloadLaysOutTheWholePayload: with sealed bytecode of this revision's bootstrap, the
+// preload's slots cover both bootstrap parts and the module bytecode, in payload order, so
+// a complete preload is the payload itself (bootstrap, lazy bootstrap, modules, manifest)
+// and nothing is read from disk; a payload for another manifest is never taken from it.
+func TestPreloadLaysOutTheWholePayload(t *testing.T) {
+	parts := BootstrapParts("3.11")
+	files := []struct{ path, content string }{
+		{parts[0].Path, "BOOT"},
+		{"__signet_pyc__/3.11/a.py.pyc", "AAAA"},
+		{parts[1].Path, "LAZY!"},
+		{"__signet_pyc__/3.11/pkg/b.py.pyc", "BB"},
+	}
+	m := "signet-manifest 1\nentry main.py\nlevel enforce\npython-path /p\npython-version 3.11\npython-sha256 -\nseal-runtime off\n"
+	for _, f := range files {
+		sum := sha256.Sum256([]byte(f.content))
+		m += "file " + hex.EncodeToString(sum[:]) + " " + string(rune('0'+len(f.content))) + " bytecode " + f.path + "\n"
+	}
+	root := t.TempDir() // empty: anything read from disk would be missing
+
+	p := NewPreload([]byte(m))
+	for _, f := range files {
+		slot := p.Slot(f.path)
+		if len(slot) != len(f.content) {
+			t.Fatalf("Slot(%s) has %d bytes, want %d", f.path, len(slot), len(f.content))
+		}
+		copy(slot, f.content)
+	}
+	got := BuildPayload(Config{AppRoot: root, Manifest: []byte(m), Preload: p})
+	want := Payload{Data: []byte("BOOTLAZY!AAAABB" + m), Form: "pyc", BootLen: 4, LazyLen: 5, PycLen: 6}
+	if got.Form != want.Form || got.BootLen != want.BootLen || got.LazyLen != want.LazyLen ||
+		got.PycLen != want.PycLen || !bytes.Equal(got.Data, want.Data) {
+		t.Errorf("BuildPayload = %+v\nwant %+v", got, want)
+	}
+
+	other := []byte(m + "file " + strings.Repeat("0", 64) + " 1 app x.py\n")
+	fromDisk := BuildPayload(Config{AppRoot: root, Manifest: other, Preload: p})
+	if fromDisk.Form != "py" || !bytes.HasSuffix(fromDisk.Data, other) {
+		t.Errorf("a preload laid out for another manifest was used: form %q", fromDisk.Form)
 	}
 }
