@@ -39,6 +39,7 @@ const (
 // returns the exit status. On Linux a successful launch replaces the process and Main does
 // not return.
 func Main(args []string, environ []string) int {
+	manageMemory()
 	return run(args, environ, os.Stderr, auditlog.Refusal)
 }
 
@@ -101,6 +102,7 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 	tree, runtimeFiles := splitFiles(m.Files)
 	// The sealed module bytecode is read once, here, and handed to the interpreter.
 	preload := launch.NewPreload(raw)
+	allowPayload(preload.Len())
 	problems, err := treecheck.Check(appRoot, tree, treecheck.Options{Ignore: []string{loaderName}, Capture: preload.Slot})
 	if err != nil {
 		lines := []string{"signet: refused: cannot verify the application's files (" + err.Error() + "). " +

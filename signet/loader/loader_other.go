@@ -18,3 +18,6 @@ func selfPayloadPath() string {
 
 // appName is the application's name: the loader's file name.
 func appName(loaderName string) string { return loaderName }
+
+// openSelf opens the loader's own executable for reading.
+func openSelf(path string) (*os.File, error) { return os.Open(path) }

@@ -27,3 +27,6 @@ func appName(loaderName string) string {
 	}
 	return loaderName
 }
+
+// openSelf opens the loader's own executable for reading.
+func openSelf(path string) (*os.File, error) { return os.Open(path) }

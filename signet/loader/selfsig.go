@@ -14,7 +14,7 @@ import (
 // that a signature check (step 2b) reads the very file the payload came from; the caller
 // closes it.
 func readSelf(path string) (*os.File, []byte, error) {
-	f, err := os.Open(path)
+	f, err := openSelf(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading payload: %w", err)
 	}
