@@ -36,24 +36,50 @@ var bootstrapSource string
 //go:embed bootstrap_lazy.py
 var bootstrapLazySource string
 
-// reader is the program given to the interpreter with -c. It reads the payload (bootstrap,
-// lazy bootstrap, manifest) from the inherited descriptor argv[1] (on Windows a handle value,
-// turned into a descriptor with msvcrt) to its end, closes it, and runs the first argv[3]
-// bytes as the bootstrap, passing the whole payload in the global _signet_payload. argv[2]
-// says what those bytes are: "py" (source, compiled here) or "pyc" (sealed bytecode: a
-// 16-byte pyc header, whose magic number must be the running interpreter's, then marshal
-// data). A wrong magic number is a refusal (exit 106): the app was sealed for another
-// interpreter. It uses only the built-in modules sys, marshal and posix (Windows: nt and
-// msvcrt) and the already loaded frozen importlib; importing os would cost as much as a
-// third of the bootstrap.
+// The reader is the program given to the interpreter with -c. It reads the payload
+// (bootstrap, lazy bootstrap, preloaded bytecode, manifest) from the inherited descriptor
+// argv[1] (on Windows a handle value, turned into a descriptor with msvcrt) to its end,
+// closes it, and runs the first argv[3] bytes as the bootstrap, passing the whole payload in
+// the global _signet_payload. argv[2] says what those bytes are: "py" (source, compiled
+// here) or "pyc" (sealed bytecode: a 16-byte pyc header, whose magic number must be the
+// running interpreter's, then marshal data). A wrong magic number is a refusal (exit 106):
+// the app was sealed for another interpreter. It uses only the built-in modules sys, marshal
+// and posix (Windows: nt and msvcrt) and the already loaded frozen importlib; importing os
+// would cost as much as a third of the bootstrap.
+//
+// CPython compiles the reader at every start, so on Linux each form gets its own reader with
+// nothing else in it (readerPyc, readerPy: half the compile time of the general one). The
+// general reader serves Windows, where the payload comes through a pipe of unknown length.
+
+// reader is the general reader: both forms, Linux and Windows.
 const reader = "import sys,marshal;w=sys.platform=='win32';o=__import__('nt' if w else 'posix');" +
 	"a=sys.argv;f=int(a[1]);f=__import__('msvcrt').open_osfhandle(f,o.O_RDONLY|o.O_BINARY) if w else f;" +
 	"z=0 if w else o.fstat(f).st_size;b=o.read(f,z) if z else b'';b+=b''.join(iter(lambda:o.read(f,1<<20),b''));o.close(f);" +
 	"g={'__name__':'__signet_bootstrap__','__builtins__':__builtins__,'_signet_payload':b};n=int(a[3]);" +
-	"c=compile(b[:n],'<signet-bootstrap>','exec',dont_inherit=True) if a[2]=='py' else " +
+	"c=compile(b[:n],'" + BootstrapFilename + "','exec',dont_inherit=True) if a[2]=='py' else " +
 	"marshal.loads(b[16:n]) if a[2]=='pyc' and n>16 and b[:4]==sys.modules['_frozen_importlib_external'].MAGIC_NUMBER else " +
 	"o.write(2,b'" + readerRefusal + "\\n') and o._exit(106);" +
 	"del w,o,a,f,b,n,z;exec(c,g)"
+
+// readerHead reads the payload from a sealed memfd of known size, in one read(2) (the kernel
+// copies a shared-memory file whole); anything shorter is refused.
+const readerHead = "import sys,marshal,posix as o\n" +
+	"a=sys.argv;f=int(a[1]);z=o.fstat(f).st_size;b=o.read(f,z);o.close(f);n=int(a[3])\n" +
+	"if len(b)!=z:o.write(2,b'" + readerShortRead + "\\n');o._exit(106)\n" +
+	"g={'__name__':'__signet_bootstrap__','__builtins__':__builtins__,'_signet_payload':b}\n"
+
+// readerPyc is the Linux reader for sealed bootstrap bytecode.
+const readerPyc = readerHead +
+	"if n<17 or b[:4]!=sys.modules['_frozen_importlib_external'].MAGIC_NUMBER:o.write(2,b'" + readerRefusal + "\\n');o._exit(106)\n" +
+	"c=marshal.loads(b[16:n]);del a,f,z,b,n,o\nexec(c,g)"
+
+// readerPy is the Linux reader for bootstrap source.
+const readerPy = readerHead +
+	"c=compile(b[:n],'" + BootstrapFilename + "','exec',dont_inherit=True);del a,f,z,b,n,o\nexec(c,g)"
+
+// readerShortRead is what the Linux reader prints when the payload memfd reads short.
+// Like readerRefusal, it goes into a Python bytes literal in single quotes.
+const readerShortRead = "signet: refused: the payload from the loader could not be read whole: start the application again"
 
 // readerRefusal is what the reader prints when the sealed bootstrap bytecode does not fit
 // the running interpreter.
@@ -96,7 +122,7 @@ func Argv(cfg Config, fd int, p Payload) []string {
 	argv := make([]string, 0, len(interpreterFlags)+11+len(cfg.Args))
 	argv = append(argv, cfg.Interpreter)
 	argv = append(argv, interpreterFlags...)
-	argv = append(argv, "-c", reader, strconv.Itoa(fd), p.Form, strconv.Itoa(p.BootLen),
+	argv = append(argv, "-c", platformReader(p.Form), strconv.Itoa(fd), p.Form, strconv.Itoa(p.BootLen),
 		strconv.Itoa(p.LazyLen), strconv.Itoa(p.PycLen), cfg.AppRoot, cfg.Loader, cfg.AppName, "--")
 	return append(argv, cfg.Args...)
 }

@@ -98,3 +98,11 @@ func writeAll(fd int, data []byte) error {
 	}
 	return nil
 }
+
+// platformReader returns the reader for a payload whose bootstrap is in form ("pyc" or "py").
+func platformReader(form string) string {
+	if form == "pyc" {
+		return readerPyc
+	}
+	return readerPy
+}

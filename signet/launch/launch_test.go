@@ -129,7 +129,7 @@ func TestArgv(t *testing.T) {
 	}
 	got := Argv(cfg, 3, Payload{Form: "pyc", BootLen: 1234, LazyLen: 567, PycLen: 89})
 	want := []string{
-		"/usr/bin/python3.11", "-I", "-S", "-B", "-X", "frozen_modules=on", "-c", reader,
+		"/usr/bin/python3.11", "-I", "-S", "-B", "-X", "frozen_modules=on", "-c", platformReader("pyc"),
 		"3", "pyc", "1234", "567", "89",
 		"/opt/app", "/opt/app/hello", "hello", "--", "--", "-c", "x y",
 	}
@@ -185,8 +185,10 @@ func TestBootstrapAgreesWithGo(t *testing.T) {
 	if ExitRefused != 106 {
 		t.Errorf("ExitRefused = %d, want 106", ExitRefused)
 	}
-	if !strings.Contains(reader, "'"+BootstrapFilename+"'") {
-		t.Errorf("the reader does not compile the bootstrap as %s", BootstrapFilename)
+	for _, r := range []string{reader, platformReader("py")} {
+		if !strings.Contains(r, "'"+BootstrapFilename+"'") {
+			t.Errorf("the reader does not compile the bootstrap as %s:\n%s", BootstrapFilename, r)
+		}
 	}
 	p := BuildPayload(Config{AppRoot: "/nonexistent", Manifest: []byte("M")})
 	n := p.BootLen

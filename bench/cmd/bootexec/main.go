@@ -12,8 +12,9 @@
 // The second form is the legitimate way to see what the bootstrap imports: the loader's
 // argv and environment cannot be changed from outside (that is the point), so bootexec
 // builds the same payload (launch.BuildPayload) and argv (launch.Argv), adds
-// "-X importtime" after the interpreter path, hands the payload over on an inherited pipe,
-// and prints CPython's import-time report (stderr) as a Markdown code block.
+// "-X importtime" after the interpreter path, hands the payload over on an inherited
+// descriptor (an unlinked temporary file), and prints CPython's import-time report (stderr)
+// as a Markdown code block.
 //
 // The third form runs the same way, but with launch's reader (the -c program) replaced by
 // timedReader, which does the same steps and reports how long reading the payload, turning
@@ -27,6 +28,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,15 +131,15 @@ func runImportTime(cfg launch.Config) (string, error) {
 	return "```\n" + stderr + "```\n", nil
 }
 
-// timedReader is launch's reader (Linux branch) with timers: it writes one line
+// timedReader is launch's Linux reader with timers: it writes one line
 // "phases <read> <code object> <run>" (seconds) to stderr after the bootstrap returns.
-// Like launch's reader it compiles the source (form "py") or loads sealed bytecode
-// (form "pyc": a 16-byte pyc header, then marshal data).
-const timedReader = "import sys,time,marshal;p=time.perf_counter;t0=p();o=__import__('posix');a=sys.argv;f=int(a[1]);" +
-	"b=b''.join(iter(lambda:o.read(f,1<<20),b''));o.close(f);t1=p();" +
-	"g={'__name__':'__signet_bootstrap__','__builtins__':__builtins__,'_signet_payload':b};n=int(a[3]);" +
-	"c=compile(b[:n],'<signet-bootstrap>','exec',dont_inherit=True) if a[2]=='py' else marshal.loads(b[16:n]);" +
-	"t2=p();exec(c,g);t3=p();" +
+// Like launch's readers it reads the memfd in one read(2), then compiles the source (form
+// "py") or loads sealed bytecode (form "pyc": a 16-byte pyc header, then marshal data).
+const timedReader = "import sys,time,marshal,posix as o\n" +
+	"p=time.perf_counter;t0=p();a=sys.argv;f=int(a[1]);b=o.read(f,o.fstat(f).st_size);o.close(f);t1=p();n=int(a[3])\n" +
+	"g={'__name__':'__signet_bootstrap__','__builtins__':__builtins__,'_signet_payload':b}\n" +
+	"c=compile(b[:n],'<signet-bootstrap>','exec',dont_inherit=True) if a[2]=='py' else marshal.loads(b[16:n])\n" +
+	"t2=p();exec(c,g);t3=p()\n" +
 	"o.write(2,('phases %.9f %.9f %.9f\\n'%(t1-t0,t2-t1,t3-t2)).encode())"
 
 // runPhases runs the bootstrap runs times with timedReader and summarises the phases.
@@ -182,8 +184,8 @@ func runPhases(cfg launch.Config, runs int) (string, error) {
 
 // runChild runs the interpreter with the loader's payload and argv (plus extraFlags after
 // the interpreter path, and with the -c program replaced by reader unless it is empty) and
-// the allow-listed environment, the payload on an inherited pipe. It returns stderr and the
-// payload's form ("py" or "pyc").
+// the allow-listed environment, the payload on an inherited descriptor. It returns stderr
+// and the payload's form ("py" or "pyc").
 func runChild(cfg launch.Config, extraFlags []string, reader string) (string, string, error) {
 	p := launch.BuildPayload(cfg)
 	const childFD = 3 // the first of exec.Cmd.ExtraFiles
@@ -196,29 +198,30 @@ func runChild(cfg launch.Config, extraFlags []string, reader string) (string, st
 	}
 	argv = append(append([]string{argv[0]}, extraFlags...), argv[1:]...)
 
-	r, w, err := os.Pipe()
+	// The payload goes into an unlinked temporary file: like the loader's memfd, a regular
+	// file whose size the reader takes from fstat and reads in one go.
+	f, err := os.CreateTemp("", "bootexec-payload-")
 	if err != nil {
-		return "", "", fmt.Errorf("creating the payload pipe: %w", err)
+		return "", "", fmt.Errorf("creating the payload file: %w", err)
+	}
+	defer f.Close()
+	if err := os.Remove(f.Name()); err != nil {
+		return "", "", fmt.Errorf("unlinking the payload file: %w", err)
+	}
+	if _, err := f.Write(p.Data); err != nil {
+		return "", "", fmt.Errorf("writing the payload: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", "", fmt.Errorf("rewinding the payload file: %w", err)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Args = argv
 	cmd.Env = launch.AllowedEnv(cfg.Environ, "linux")
-	cmd.ExtraFiles = []*os.File{r}
+	cmd.ExtraFiles = []*os.File{f}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		r.Close()
-		w.Close()
-		return "", "", fmt.Errorf("starting %s: %w", argv[0], err)
-	}
-	r.Close()
-	_, werr := w.Write(p.Data)
-	w.Close()
-	if err := cmd.Wait(); err != nil {
+	if err := cmd.Run(); err != nil {
 		return "", "", fmt.Errorf("%s: %w; stderr:\n%s", argv[0], err, stderr.Bytes())
-	}
-	if werr != nil {
-		return "", "", fmt.Errorf("writing the payload: %w", werr)
 	}
 	return stderr.String(), p.Form, nil
 }
