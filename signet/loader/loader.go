@@ -39,7 +39,7 @@ const (
 // returns the exit status. On Linux a successful launch replaces the process and Main does
 // not return.
 func Main(args []string, environ []string) int {
-	manageMemory()
+	ManageMemory()
 	return run(args, environ, os.Stderr, auditlog.Refusal)
 }
 

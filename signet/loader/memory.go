@@ -12,11 +12,14 @@ import "runtime/debug"
 // out for the interpreter. Peak memory stays bounded whatever the app's size.
 const baseMemoryLimit = 24 << 20
 
-// memoryManaged is set by Main; tests that call run directly keep the default collector.
+// memoryManaged is set by ManageMemory; tests that call run directly keep the default
+// collector.
 var memoryManaged bool
 
-// manageMemory turns the collector off until the heap nears baseMemoryLimit.
-func manageMemory() {
+// ManageMemory turns the collector off until the heap nears baseMemoryLimit. Main calls it
+// first; a program that runs the launch path without Main (bench/cmd/bootexec) calls it to
+// run under the same policy.
+func ManageMemory() {
 	memoryManaged = true
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(baseMemoryLimit)

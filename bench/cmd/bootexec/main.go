@@ -7,7 +7,8 @@
 //
 // The first form reads the manifest sealed into LOADER and calls launch.Start with the
 // Config the loader would build (same interpreter, flags, allow-listed environment, memfd
-// payload): it is the loader minus payload check, tree check and interpreter check.
+// payload) and the loader's memory policy (loader.ManageMemory): it is the loader minus
+// payload check, tree check and interpreter check.
 //
 // The second form is the legitimate way to see what the bootstrap imports: the loader's
 // argv and environment cannot be changed from outside (that is the point), so bootexec
@@ -38,6 +39,7 @@ import (
 
 	"github.com/signet-dev/signet/bench/internal/stats"
 	"github.com/signet-dev/signet/signet/launch"
+	"github.com/signet-dev/signet/signet/loader"
 	"github.com/signet-dev/signet/signet/manifest"
 	"github.com/signet-dev/signet/signet/payload"
 )
@@ -72,6 +74,7 @@ func run(args []string) error {
 		return err
 	}
 	if !*importTime && *phases == 0 {
+		loader.ManageMemory()
 		_, err := launch.Start(cfg) // returns only on error
 		return err
 	}
