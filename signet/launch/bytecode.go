@@ -154,16 +154,7 @@ func NewPreload(manifest []byte) *Preload {
 		}
 		bootRecs[i] = record{path: path, size: size, digest: digest}
 	}
-	prefix := BytecodeDir + "/" + version + "/"
-	recs := bytecodeRecords(manifest, prefix, prefix+"__signet_bootstrap")
-	pycLen := int64(0)
-	for _, r := range recs {
-		pycLen += r.size
-		if pycLen > maxPreload {
-			recs, pycLen = nil, 0 // served from disk at import
-			break
-		}
-	}
+	recs, pycLen := preloadRecords(manifest, version)
 	bootLen, lazyLen := int64(len(bootstrapSource)), int64(len(bootstrapLazySource))
 	if form == "pyc" {
 		bootLen, lazyLen = bootRecs[0].size, bootRecs[1].size
@@ -237,15 +228,7 @@ func preloadBytecode(appRoot string, manifest []byte) []byte {
 	if !ok {
 		return nil
 	}
-	prefix := BytecodeDir + "/" + version + "/"
-	recs := bytecodeRecords(manifest, prefix, prefix+"__signet_bootstrap")
-	total := int64(0)
-	for _, r := range recs {
-		total += r.size
-		if total > maxPreload {
-			return nil
-		}
-	}
+	recs, total := preloadRecords(manifest, version)
 	if len(recs) == 0 {
 		return nil
 	}
@@ -281,6 +264,22 @@ func preloadBytecode(appRoot string, manifest []byte) []byte {
 		return nil
 	}
 	return data
+}
+
+// preloadRecords returns the records of the module bytecode that is preloaded (see
+// preloadBytecode) for Python version "X.Y" and their total size, or nothing when that
+// total exceeds maxPreload (then every module's bytecode is read from disk at import).
+func preloadRecords(manifest []byte, version string) ([]record, int64) {
+	prefix := BytecodeDir + "/" + version + "/"
+	recs := bytecodeRecords(manifest, prefix, prefix+"__signet_bootstrap")
+	total := int64(0)
+	for _, r := range recs {
+		total += r.size
+		if total > maxPreload {
+			return nil, 0
+		}
+	}
+	return recs, total
 }
 
 // readVerifiedInto fills dst with the file name, which must be exactly len(dst) bytes long
