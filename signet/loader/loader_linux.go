@@ -20,6 +20,9 @@ func appName(loaderName string) string { return loaderName }
 // spares the start-up creating an epoll instance that a regular file cannot use anyway.
 func openSelf(path string) (*os.File, error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	for err == syscall.EINTR {
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
