@@ -597,3 +597,39 @@ func TestSealedExtensionModule(t *testing.T) {
 		})
 	}
 }
+
+// TestReaderRefusesAShortRead: the Linux readers take the payload's size from fstat and read
+// it in one go; a descriptor that yields fewer bytes than fstat promised (a sysfs attribute
+// claims 4096 bytes and holds a few) is refused before any bootstrap byte runs.
+func TestReaderRefusesAShortRead(t *testing.T) {
+	const short = "/sys/devices/system/cpu/online"
+	for _, py := range testPythons(t) {
+		for _, form := range []string{"pyc", "py"} {
+			t.Run(py.version+"/"+form, func(t *testing.T) {
+				f, err := os.Open(short)
+				if err != nil {
+					t.Fatalf("this test needs sysfs: %v", err)
+				}
+				defer f.Close()
+				if st, err := f.Stat(); err != nil || st.Size() <= 16 {
+					t.Fatalf("%s does not claim more bytes than it holds (stat: %v, %v)", short, st, err)
+				}
+				cfg := Config{Interpreter: py.path, AppRoot: "/nonexistent", Loader: "/nonexistent/app", AppName: "app"}
+				argv := Argv(cfg, 3, Payload{Form: form, BootLen: 16, LazyLen: 0, PycLen: 0})
+				cmd := exec.Command(argv[0], argv[1:]...)
+				cmd.Env = []string{}
+				cmd.ExtraFiles = []*os.File{f}
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				err = cmd.Run()
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) || exit.ExitCode() != ExitRefused {
+					t.Fatalf("run = %v, want exit %d; stderr:\n%s", err, ExitRefused, stderr.String())
+				}
+				if got := stderr.String(); got != readerShortRead+"\n" {
+					t.Errorf("stderr = %q, want %q", got, readerShortRead+"\n")
+				}
+			})
+		}
+	}
+}
