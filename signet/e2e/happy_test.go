@@ -3,6 +3,7 @@
 package e2e_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,6 +135,65 @@ func TestWarnLevelReportsAndRuns(t *testing.T) {
 		}
 		if !hasLine(r.stderr, "signet: WARNING (warn-level seal): MODIFIED data.txt") {
 			t.Errorf("stderr does not warn about data.txt:\n%s", r.stderr)
+		}
+	})
+}
+
+// TestWarnLevelNeverHandsOnBytecodeThatFailed: at warn level the app starts despite
+// problems, so the bytes the start-up check read for a changed sealed pyc must not be what
+// runs. A changed module pyc is refused when it is imported (exit 106, the tampered value
+// never printed); a changed bootstrap pyc is replaced by the loader's own bootstrap source.
+func TestWarnLevelNeverHandsOnBytecodeThatFailed(t *testing.T) {
+	forEachPython(t, func(t *testing.T, py python) {
+		dir := "__signet_pyc__/" + py.version + "/"
+		for _, tc := range []struct {
+			name    string
+			pyc     string // glob under the app root
+			tamper  func(t *testing.T, b []byte) []byte
+			code    int
+			stdout  string // prefix
+			refusal string // stderr line prefix after the warnings, "" for none
+		}{
+			{
+				name: "module bytecode", pyc: dir + "mod.py.pyc",
+				tamper: func(t *testing.T, b []byte) []byte {
+					i := bytes.Index(b, []byte{42, 0, 0, 0}) // VALUE = 42, a marshalled int
+					if i < 0 {
+						t.Fatal("no marshalled 42 in mod.py.pyc")
+					}
+					b[i] = 43
+					return b
+				},
+				code: 106, refusal: "signet: MODIFIED " + dir + "mod.py.pyc",
+			},
+			{
+				name: "bootstrap bytecode", pyc: dir + "__signet_bootstrap__.*.pyc",
+				tamper: func(t *testing.T, b []byte) []byte { return append(b, 0) },
+				code:   0, stdout: "app ok 42 sub",
+			},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				app := t.TempDir()
+				copyApp(t, "victim", app, t.TempDir())
+				loader := seal(t, app, sealOpts{main: "app.py", python: py.path, level: "warn"})
+				matches, err := filepath.Glob(filepath.Join(app, filepath.FromSlash(tc.pyc)))
+				if err != nil || len(matches) != 1 {
+					t.Fatalf("want one file %s, found %v (%v)", tc.pyc, matches, err)
+				}
+				rel, _ := filepath.Rel(app, matches[0])
+				writeFile(t, matches[0], string(tc.tamper(t, []byte(readFile(t, matches[0])))))
+
+				r := run(t, t.TempDir(), nil, "", loader)
+				if r.code != tc.code || !strings.HasPrefix(r.stdout, tc.stdout) || strings.Contains(r.stdout, "43") {
+					t.Errorf("warn-level app with a changed %s: %s\nwant exit %d, stdout starting %q", rel, r, tc.code, tc.stdout)
+				}
+				if !hasLine(r.stderr, "signet: WARNING (warn-level seal): MODIFIED "+filepath.ToSlash(rel)) {
+					t.Errorf("stderr does not warn about %s:\n%s", rel, r.stderr)
+				}
+				if tc.refusal != "" && !hasLine(r.stderr, tc.refusal) {
+					t.Errorf("stderr has no line %q:\n%s", tc.refusal, r.stderr)
+				}
+			})
 		}
 	})
 }

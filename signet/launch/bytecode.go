@@ -83,17 +83,20 @@ type Payload struct {
 }
 
 // maxPreload bounds the module bytecode preloaded into the payload; an app with more is
-// served from disk, each file read and hashed when it is imported.
-const maxPreload = 128 << 20
+// served from disk, each file read and hashed when it is imported. The preloaded bytes stay
+// in the loader's memory until the launch and in the interpreter's for the app's lifetime,
+// so the bound keeps both small (a 300-module app has ~4 MB of bytecode) rather than
+// letting them grow with the app.
+const maxPreload = 16 << 20
 
 // BuildPayload returns the payload for cfg. When the manifest seals bytecode of exactly the
 // bootstrap embedded here (for its python-version), that bytecode is sent instead of the
 // source, which spares the interpreter compiling ~30 KB of Python at every start; so is the
 // sealed bytecode of the app's modules (see preloadBytecode).
 //
-// When cfg.Preload is complete (the start-up check read and verified every file it names),
-// its buffer is the payload and nothing is read again. Otherwise each file is read from the
-// app root once more and checked against its sealed size and digest: a bootstrap part that
+// When cfg.Preload is complete (the start-up check read every file it names into it and
+// each passed), its buffer is the payload and nothing is read again. Otherwise each file is
+// read from the app root once more and checked against its sealed size and digest: a bootstrap part that
 // is missing, from another signet revision, or no longer matches its seal is replaced by the
 // embedded source (the loader's own code, not the app's, so this fallback runs nothing
 // unsealed), and module bytecode that fails is left to the bootstrap, which refuses it at
@@ -128,13 +131,19 @@ func assemble(form string, boot, lazy, pycs, manifest []byte) Payload {
 // Preload is the payload of an app laid out before the start-up check runs, with a slot
 // for every sealed file whose verified bytes go into it: the bootstrap's sealed bytecode
 // (when the manifest has bytecode of exactly the embedded bootstrap) and the app's module
-// bytecode (see preloadBytecode). The loader passes Slot as the tree check's Capture, so
-// each of those files is read and hashed once, straight into its place in the payload, and
-// hands the Preload to Start only when that check found no problem.
+// bytecode (see preloadBytecode). The loader passes Slot as the tree check's Capture and
+// Verified as its Verified, so each of those files is read and hashed once, straight into
+// its place in the payload; the payload is used only when every slot was verified.
 type Preload struct {
-	payload Payload
-	slots   map[string][]byte
-	handed  atomic.Int64 // slots handed out by Slot; all of them must have been, to be used
+	payload  Payload
+	slots    map[string]*slot
+	verified atomic.Int64 // slots whose file passed its check
+}
+
+// slot is where one preloaded file's bytes go, and whether they passed their check.
+type slot struct {
+	buf []byte
+	ok  atomic.Bool
 }
 
 // NewPreload lays out the payload for manifest, or returns nil when the manifest has no
@@ -162,11 +171,11 @@ func NewPreload(manifest []byte) *Preload {
 	data := make([]byte, bootLen+lazyLen+pycLen+int64(len(manifest)))
 	p := &Preload{
 		payload: Payload{Data: data, Form: form, BootLen: int(bootLen), LazyLen: int(lazyLen), PycLen: int(pycLen)},
-		slots:   make(map[string][]byte, len(recs)+2),
+		slots:   make(map[string]*slot, len(recs)+2),
 	}
 	off := int64(0)
 	place := func(path string, size int64) {
-		p.slots[path] = data[off : off+size : off+size]
+		p.slots[path] = &slot{buf: data[off : off+size : off+size]}
 		off += size
 	}
 	if form == "pyc" {
@@ -189,11 +198,21 @@ func (p *Preload) Slot(path string) []byte {
 	if p == nil {
 		return nil
 	}
-	slot, ok := p.slots[path]
-	if ok {
-		p.handed.Add(1)
+	if s, ok := p.slots[path]; ok {
+		return s.buf
 	}
-	return slot
+	return nil
+}
+
+// Verified records that the bytes read into path's slot passed their check (size and
+// digest). Safe for concurrent use; p may be nil.
+func (p *Preload) Verified(path string) {
+	if p == nil {
+		return
+	}
+	if s, ok := p.slots[path]; ok && s.ok.CompareAndSwap(false, true) {
+		p.verified.Add(1)
+	}
 }
 
 // Len returns the size of the payload laid out by p (0 for nil).
@@ -204,9 +223,9 @@ func (p *Preload) Len() int {
 	return len(p.payload.Data)
 }
 
-// complete reports whether every slot was handed out (so every preloaded file was checked).
+// complete reports whether every slot holds bytes that passed their check.
 func (p *Preload) complete() bool {
-	return p != nil && p.handed.Load() == int64(len(p.slots))
+	return p != nil && p.verified.Load() == int64(len(p.slots))
 }
 
 // manifest returns the manifest bytes at the end of the laid-out payload.

@@ -2,6 +2,7 @@ package launch
 
 import (
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -127,14 +128,21 @@ func TestArgv(t *testing.T) {
 		AppName:     "hello",
 		Args:        []string{"--", "-c", "x y"},
 	}
-	got := Argv(cfg, 3, Payload{Form: "pyc", BootLen: 1234, LazyLen: 567, PycLen: 89})
-	want := []string{
-		"/usr/bin/python3.11", "-I", "-S", "-B", "-X", "frozen_modules=on", "-c", platformReader("pyc"),
-		"3", "pyc", "1234", "567", "89",
-		"/opt/app", "/opt/app/hello", "hello", "--", "--", "-c", "x y",
+	// The reader for each form: on Linux one per form, elsewhere the general one.
+	readers := map[string]string{"pyc": reader, "py": reader}
+	if runtime.GOOS == "linux" {
+		readers = map[string]string{"pyc": readerPyc, "py": readerPy}
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("Argv =\n%q\nwant\n%q", got, want)
+	for _, form := range []string{"pyc", "py"} {
+		got := Argv(cfg, 3, Payload{Form: form, BootLen: 1234, LazyLen: 567, PycLen: 89})
+		want := []string{
+			"/usr/bin/python3.11", "-I", "-S", "-B", "-X", "frozen_modules=on", "-c", readers[form],
+			"3", form, "1234", "567", "89",
+			"/opt/app", "/opt/app/hello", "hello", "--", "--", "-c", "x y",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("form %s: Argv =\n%q\nwant\n%q", form, got, want)
+		}
 	}
 }
 

@@ -124,6 +124,12 @@ type Options struct {
 	// bytes to the interpreter instead of reading the file a second time).
 	// Called from the worker goroutines; each path at most once.
 	Capture func(path string) []byte
+	// Verified, when set, is called for each file that Capture took a buffer for and that
+	// passed its check: that buffer then holds exactly the sealed content. A buffer whose
+	// file failed is never reported, so a caller that hands captured bytes on only after
+	// Verified was called for every one of them cannot hand on bytes that failed. Called
+	// from the worker goroutines; each path at most once.
+	Verified func(path string)
 }
 
 // bufferSize is the read buffer per worker.
@@ -261,6 +267,8 @@ func hashAll(t tree, files []Sealed, opts Options) []Problem {
 			}
 			if p, bad := checkFile(t, f, buf, dst); bad {
 				results[w] = append(results[w], p)
+			} else if dst != nil && opts.Verified != nil {
+				opts.Verified(f.Path)
 			}
 			if opts.AfterFile != nil {
 				opts.AfterFile(f.Path)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -321,7 +322,8 @@ func TestCheckFileReadsDisagreeWithSize(t *testing.T) {
 }
 
 // TestCaptureHoldsTheVerifiedBytes: files the caller captures are checked like any other,
-// and when no problem is reported the buffer holds exactly the sealed content.
+// and when no problem is reported the buffer holds exactly the sealed content; Verified is
+// called for exactly the captured files that passed.
 func TestCaptureHoldsTheVerifiedBytes(t *testing.T) {
 	root := t.TempDir()
 	content := map[string]string{"a.pyc": "alpha bytes", "pkg/b.pyc": "beta", "c.py": "not captured"}
@@ -341,10 +343,20 @@ func TestCaptureHoldsTheVerifiedBytes(t *testing.T) {
 		buffers[p] = make([]byte, len(content[p]))
 		return buffers[p]
 	}
-	problems, err := Check(root, files, Options{Capture: capture})
+	var verified []string
+	verify := func(p string) {
+		mu.Lock()
+		defer mu.Unlock()
+		verified = append(verified, p)
+	}
+	problems, err := Check(root, files, Options{Capture: capture, Verified: verify})
 	must(t, err)
 	if len(problems) != 0 {
 		t.Fatalf("intact tree: %v", problems)
+	}
+	slices.Sort(verified)
+	if want := []string{"a.pyc", "pkg/b.pyc"}; !slices.Equal(verified, want) {
+		t.Errorf("Verified was called for %q, want %q", verified, want)
 	}
 	for _, p := range []string{"a.pyc", "pkg/b.pyc"} {
 		if string(buffers[p]) != content[p] {
@@ -357,10 +369,14 @@ func TestCaptureHoldsTheVerifiedBytes(t *testing.T) {
 
 	// A changed captured file is MODIFIED, like any other.
 	mustWrite(t, in(root, "pkg/b.pyc"), "BETA")
-	problems, err = Check(root, files, Options{Capture: capture})
+	verified = nil
+	problems, err = Check(root, files, Options{Capture: capture, Verified: verify})
 	must(t, err)
 	if len(problems) != 1 || problems[0].Path != "pkg/b.pyc" || problems[0].Kind != Modified {
 		t.Errorf("changed captured file: got %v, want one MODIFIED pkg/b.pyc", problems)
+	}
+	if !slices.Equal(verified, []string{"a.pyc"}) {
+		t.Errorf("with pkg/b.pyc changed, Verified was called for %q, want only a.pyc", verified)
 	}
 }
 
