@@ -105,6 +105,11 @@ type Config struct {
 	// and verified (every slot checked with no problem): it is sent as is instead of being
 	// read and hashed again. Nil: Start reads and verifies the bytecode itself.
 	Preload *Preload
+	// HandedOver, when not nil, is called once the whole payload has been written to the
+	// interpreter and nothing of it is needed any more: on Windows, where the loader then
+	// waits for the app to end (it may free memory). On Linux a successful Start replaces
+	// the process and never calls it.
+	HandedOver func()
 }
 
 // Argv returns the interpreter's exact argument vector:

@@ -70,6 +70,7 @@ func Start(cfg Config) (int, error) {
 	}
 	p := BuildPayload(cfg)
 	data := p.Data
+	cfg.Preload = nil // data holds the payload now; nothing else should keep it alive
 
 	var r, w syscall.Handle
 	sa := &syscall.SecurityAttributes{InheritHandle: 1}
@@ -114,7 +115,11 @@ func Start(cfg Config) (int, error) {
 			}
 			data = data[n:]
 		}
+		data = nil
 		syscall.CloseHandle(w)
+		if cfg.HandedOver != nil {
+			cfg.HandedOver()
+		}
 	}()
 	err := cmd.Wait()
 	var exitErr *exec.ExitError

@@ -62,6 +62,7 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 		audit(selfName(), lines)
 		return ExitPayload
 	}
+	allowMemory(len(raw), 0)
 	m, err := manifest.Decode(raw)
 	if err != nil {
 		self.Close()
@@ -102,8 +103,10 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 	tree, runtimeFiles := splitFiles(m.Files)
 	// The sealed module bytecode is read once, here, and handed to the interpreter.
 	preload := launch.NewPreload(raw)
-	allowPayload(preload.Len())
-	problems, err := treecheck.Check(appRoot, tree, treecheck.Options{Ignore: []string{loaderName}, Capture: preload.Slot})
+	allowMemory(len(raw), preload.Len())
+	problems, err := treecheck.Check(appRoot, tree, treecheck.Options{
+		Ignore: []string{loaderName}, Capture: preload.Slot, Verified: preload.Verified,
+	})
 	if err != nil {
 		lines := []string{"signet: refused: cannot verify the application's files (" + err.Error() + "). " +
 			adviceReinstall}
@@ -163,6 +166,7 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 		Args:        appArgs(args),
 		Environ:     environ,
 		Preload:     preload,
+		HandedOver:  releaseMemory,
 	})
 	if err != nil {
 		report(stderr, []string{launchMessage(interpreter, err)})
