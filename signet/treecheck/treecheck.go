@@ -29,6 +29,7 @@ package treecheck
 import (
 	"crypto/sha256"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"path"
@@ -253,6 +254,7 @@ func hashAll(t tree, files []Sealed, opts Options) []Problem {
 	var next atomic.Int64
 	work := func(w int) {
 		buf := make([]byte, bufferSize)
+		h := sha256.New() // one per worker: a new one per file was ~120 bytes of garbage each
 		for {
 			k := int(next.Add(1) - 1)
 			if k >= len(order) {
@@ -265,7 +267,7 @@ func hashAll(t tree, files []Sealed, opts Options) []Problem {
 					dst = nil
 				}
 			}
-			if p, bad := checkFile(t, f, buf, dst); bad {
+			if p, bad := checkFile(t, f, buf, dst, h); bad {
 				results[w] = append(results[w], p)
 			} else if dst != nil && opts.Verified != nil {
 				opts.Verified(f.Path)
@@ -293,9 +295,10 @@ func hashAll(t tree, files []Sealed, opts Options) []Problem {
 	return all
 }
 
-// checkFile opens, sizes and hashes one sealed file, streaming through buf, or, when dst is
-// not nil (len(dst) == f.Size), reading the whole file into dst and hashing that.
-func checkFile(t tree, f Sealed, buf, dst []byte) (Problem, bool) {
+// checkFile opens, sizes and hashes one sealed file, streaming through buf into h (reset
+// first), or, when dst is not nil (len(dst) == f.Size), reading the whole file into dst and
+// hashing that.
+func checkFile(t tree, f Sealed, buf, dst []byte, h hash.Hash) (Problem, bool) {
 	file, size, kind, detail := t.open(f.Path)
 	if kind != 0 {
 		return Problem{Kind: kind, Path: f.Path, Detail: detail}, true
@@ -307,7 +310,7 @@ func checkFile(t tree, f Sealed, buf, dst []byte) (Problem, bool) {
 	if dst != nil {
 		return checkInto(file, f, dst)
 	}
-	h := sha256.New()
+	h.Reset()
 	// One byte past the sealed size tells a growing file from an intact one
 	// without reading an unbounded amount.
 	n, err := io.CopyBuffer(h, io.LimitReader(file, f.Size+1), buf)

@@ -313,7 +313,7 @@ func TestCheckFileReadsDisagreeWithSize(t *testing.T) {
 			if capture {
 				dst = make([]byte, tc.sealedSize)
 			}
-			p, bad := checkFile(tr, Sealed{Path: "f", Size: tc.sealedSize}, make([]byte, 3), dst)
+			p, bad := checkFile(tr, Sealed{Path: "f", Size: tc.sealedSize}, make([]byte, 3), dst, sha256.New())
 			if !bad || p.Kind != Modified || p.Detail != tc.want {
 				t.Errorf("sealed size %d, capture %v: got %q (bad=%v), want MODIFIED %q", tc.sealedSize, capture, p, bad, tc.want)
 			}
