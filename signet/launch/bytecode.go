@@ -330,8 +330,8 @@ type record struct {
 // prefix and ends with ".pyc" but does not start with exclude. Lines that are not canonical
 // file lines are skipped.
 func bytecodeRecords(manifest []byte, prefix, exclude string) []record {
-	var recs []record
 	marker := []byte(" bytecode " + prefix)
+	recs := make([]record, 0, bytes.Count(manifest, marker)) // at most one per line: no regrowth
 	for len(manifest) > 0 {
 		line := manifest
 		nl := bytes.IndexByte(manifest, '\n')
