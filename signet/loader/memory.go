@@ -13,8 +13,8 @@ import (
 // made a 300-module app start 1.20x plain Python instead of 1.06x (BENCHMARKS.md, "Big
 // app"). So the collector is off, and runs only when the heap approaches a limit that
 // grows with what the start-up must hold (memoryLimit). The limit is soft: past it the
-// collector runs, so peak memory stays bounded whatever the app's size, but a limit set
-// below the live heap would make it run over and over; hence the generous factors.
+// collector runs, so garbage never piles up beyond it, but a limit set below the live heap
+// would make the collector run over and over; hence the generous factors.
 const baseMemoryLimit = 24 << 20
 
 // Per byte of manifest, the live heap of a start-up holds the raw bytes, the decoded
