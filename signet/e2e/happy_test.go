@@ -3,7 +3,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,26 +148,28 @@ func TestWarnLevelNeverHandsOnBytecodeThatFailed(t *testing.T) {
 		for _, tc := range []struct {
 			name    string
 			pyc     string // glob under the app root
-			tamper  func(t *testing.T, b []byte) []byte
+			tamper  func(t *testing.T, app, pyc string)
 			code    int
 			stdout  string // prefix
 			refusal string // stderr line prefix after the warnings, "" for none
 		}{
 			{
-				name: "module bytecode", pyc: dir + "mod.py.pyc",
-				tamper: func(t *testing.T, b []byte) []byte {
-					i := bytes.Index(b, []byte{42, 0, 0, 0}) // VALUE = 42, a marshalled int
-					if i < 0 {
-						t.Fatal("no marshalled 42 in mod.py.pyc")
+				// pkg/sub.py is NAME = "sub": the marshalled constant (length 3, then the
+				// bytes) becomes "SUB" in place, a well-formed pyc of the same size that
+				// would print "SUB" were it handed on.
+				name: "module bytecode", pyc: dir + "pkg/sub.py.pyc",
+				tamper: func(t *testing.T, _, pyc string) {
+					b := readFile(t, pyc)
+					if strings.Count(b, "\x03sub") != 1 {
+						t.Fatalf("want exactly one marshalled \"sub\" in %s", pyc)
 					}
-					b[i] = 43
-					return b
+					writeFile(t, pyc, strings.Replace(b, "\x03sub", "\x03SUB", 1))
 				},
-				code: 106, refusal: "signet: MODIFIED " + dir + "mod.py.pyc",
+				code: 106, refusal: "signet: MODIFIED " + dir + "pkg/sub.py.pyc",
 			},
 			{
 				name: "bootstrap bytecode", pyc: dir + "__signet_bootstrap__.*.pyc",
-				tamper: func(t *testing.T, b []byte) []byte { return append(b, 0) },
+				tamper: func(t *testing.T, _, pyc string) { writeFile(t, pyc, readFile(t, pyc)+"\x00") },
 				code:   0, stdout: "app ok 42 sub",
 			},
 		} {
@@ -181,10 +182,10 @@ func TestWarnLevelNeverHandsOnBytecodeThatFailed(t *testing.T) {
 					t.Fatalf("want one file %s, found %v (%v)", tc.pyc, matches, err)
 				}
 				rel, _ := filepath.Rel(app, matches[0])
-				writeFile(t, matches[0], string(tc.tamper(t, []byte(readFile(t, matches[0])))))
+				tc.tamper(t, app, matches[0])
 
 				r := run(t, t.TempDir(), nil, "", loader)
-				if r.code != tc.code || !strings.HasPrefix(r.stdout, tc.stdout) || strings.Contains(r.stdout, "43") {
+				if r.code != tc.code || !strings.HasPrefix(r.stdout, tc.stdout) || strings.Contains(r.stdout, "SUB") {
 					t.Errorf("warn-level app with a changed %s: %s\nwant exit %d, stdout starting %q", rel, r, tc.code, tc.stdout)
 				}
 				if !hasLine(r.stderr, "signet: WARNING (warn-level seal): MODIFIED "+filepath.ToSlash(rel)) {
