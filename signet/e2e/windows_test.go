@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/signet-dev/signet/signet/authenticode/authenticodetest"
+	"github.com/signet-dev/signet/signet/testtool"
 )
 
 // wineRunner runs Windows programs under wine (see foreign_test.go for the variables).
@@ -395,7 +396,7 @@ func TestWindowsLoaderUnderWine(t *testing.T) {
 // the signature left the payload readable and every app file verifying. A loader sealed with
 // --require-signer checks its own signature first (107).
 func signedLoadersUnderWine(t *testing.T, w wineRunner) {
-	osslsigncode := authenticodetest.Tool(t, "osslsigncode")
+	osslsigncode := testtool.Need(t, "osslsigncode")
 	vendor := authenticodetest.NewPKI(t)
 	other := authenticodetest.NewPKI(t)
 

@@ -17,6 +17,7 @@ import (
 	"github.com/signet-dev/signet/signet/authenticode/authenticodetest"
 	"github.com/signet-dev/signet/signet/payload"
 	"github.com/signet-dev/signet/signet/pfx"
+	"github.com/signet-dev/signet/signet/testtool"
 )
 
 func TestMain(m *testing.M) { authenticodetest.Main(m) }
@@ -51,7 +52,7 @@ var (
 func osslSignedPE(t testing.TB) []byte {
 	t.Helper()
 	pki := authenticodetest.SharedPKI(t)
-	tool := authenticodetest.Tool(t, "osslsigncode")
+	tool := testtool.Need(t, "osslsigncode")
 	osslOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "signet-ossl-")
 		if err != nil {

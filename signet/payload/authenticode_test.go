@@ -7,22 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// requireTool returns the path of an external program. Without it the test fails on CI
-// (CI=true) and is skipped elsewhere.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required on CI: %v", name, err)
-	}
-	t.Skipf("%s not found: %v", name, err)
-	return ""
-}
+	"github.com/signet-dev/signet/signet/testtool"
+)
 
 func run(t *testing.T, dir, tool string, args ...string) (string, error) {
 	t.Helper()
@@ -36,8 +23,8 @@ func run(t *testing.T, dir, tool string, args ...string) (string, error) {
 // throw-away certificate, and checks that the payload is still found, that the signature
 // verifies, and that changing one payload byte breaks the signature.
 func TestAuthenticodeCoversPayload(t *testing.T) {
-	openssl := requireTool(t, "openssl")
-	osslsigncode := requireTool(t, "osslsigncode")
+	openssl := testtool.Need(t, "openssl")
+	osslsigncode := testtool.Need(t, "osslsigncode")
 	_, stub := realExecutables(t)
 	dir := t.TempDir()
 

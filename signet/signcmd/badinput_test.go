@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/signet/authenticode/authenticodetest"
+	"github.com/signet-dev/signet/signet/testtool"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -90,7 +91,7 @@ func TestBadInputs(t *testing.T) {
 	}
 	// A .pfx with certificates only, made by openssl.
 	noKey := filepath.Join(dir, "nokey.pfx")
-	authenticodetest.Run(t, dir, authenticodetest.Tool(t, "openssl"), "pkcs12", "-export", "-nokeys",
+	authenticodetest.Run(t, dir, testtool.Need(t, "openssl"), "pkcs12", "-export", "-nokeys",
 		"-in", f.pki.Path("chain.pem"), "-passout", "file:"+pw, "-out", noKey)
 	now := time.Now()
 	expired := goPFX(t, f, "expired", &x509.Certificate{

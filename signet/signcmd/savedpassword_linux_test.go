@@ -12,6 +12,7 @@ import (
 	"github.com/signet-dev/signet/signet/authenticode/authenticodetest"
 	"github.com/signet-dev/signet/signet/keystore"
 	"github.com/signet-dev/signet/signet/keystore/keystoretest"
+	"github.com/signet-dev/signet/signet/testtool"
 )
 
 // Fixtures made by the parent test process for the child that runs inside
@@ -47,7 +48,7 @@ func secretToolLookup(t *testing.T, account string) (string, bool) {
 func TestSavedPasswordWithSecretService(t *testing.T) {
 	if !keystoretest.Inside() {
 		f := newFixture(t)
-		authenticodetest.Tool(t, "osslsigncode")
+		testtool.Need(t, "osslsigncode")
 		keystoretest.Run(t, keystoretest.Options{Env: map[string]string{
 			envPKIDir: f.pki.Dir, envPKIPass: f.pki.Password, envPEPath: f.in,
 		}})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/signet-dev/signet/signet/authenticode"
 	"github.com/signet-dev/signet/signet/authenticode/authenticodetest"
+	"github.com/signet-dev/signet/signet/testtool"
 )
 
 func TestMain(m *testing.M) {
@@ -49,7 +50,7 @@ func runSign(t *testing.T, args ...string) (int, string) {
 // it succeeded.
 func osslVerify(t *testing.T, f *fixture, path string, withTSA bool) (string, bool) {
 	t.Helper()
-	tool := authenticodetest.Tool(t, "osslsigncode")
+	tool := testtool.Need(t, "osslsigncode")
 	args := []string{"verify", "-CAfile", f.pki.Path("ca.pem"), "-in", path}
 	if withTSA {
 		args = append(args, "-TSA-CAfile", f.pki.Path("tsa-ca.pem"))
@@ -167,7 +168,7 @@ func TestDigestOutSignatureInWithOpenssl(t *testing.T) {
 				t.Fatalf("digest file: %d bytes, %v", len(b), err)
 			}
 			// The documented outside step.
-			authenticodetest.Run(t, dir, authenticodetest.Tool(t, "openssl"), "pkeyutl", "-sign",
+			authenticodetest.Run(t, dir, testtool.Need(t, "openssl"), "pkeyutl", "-sign",
 				"-inkey", f.pki.Path("leaf.key"), "-pkeyopt", "digest:sha256", "-in", digest, "-out", sig)
 			args := []string{"--signature-in", sig, "--cert-chain", f.pki.Path("chain.pem")}
 			if timestamp {
@@ -207,7 +208,7 @@ func TestSignatureInRejectsWrongSignature(t *testing.T) {
 	if code, msg := runSign(t, "--digest-out", digest, f.in); code != 0 {
 		t.Fatalf("exit %d: %s", code, msg)
 	}
-	openssl := authenticodetest.Tool(t, "openssl")
+	openssl := testtool.Need(t, "openssl")
 	// Signed with the intermediate's key: does not match the leaf.
 	authenticodetest.Run(t, dir, openssl, "pkeyutl", "-sign", "-inkey", f.pki.Path("int.key"),
 		"-pkeyopt", "digest:sha256", "-in", digest, "-out", sig)
@@ -354,8 +355,8 @@ func TestReplayedTimestampRefused(t *testing.T) {
 func embeddedCerts(t *testing.T, signed string) string {
 	t.Helper()
 	pemSig := filepath.Join(t.TempDir(), "sig.pem")
-	authenticodetest.Run(t, "", authenticodetest.Tool(t, "osslsigncode"), "extract-signature", "-pem", "-in", signed, "-out", pemSig)
-	return authenticodetest.Run(t, "", authenticodetest.Tool(t, "openssl"), "pkcs7", "-in", pemSig, "-print_certs", "-noout")
+	authenticodetest.Run(t, "", testtool.Need(t, "osslsigncode"), "extract-signature", "-pem", "-in", signed, "-out", pemSig)
+	return authenticodetest.Run(t, "", testtool.Need(t, "openssl"), "pkcs7", "-in", pemSig, "-print_certs", "-noout")
 }
 
 func assertAbsent(t *testing.T, path string) {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-dev/signet/signet/authenticode/authenticodetest"
+	"github.com/signet-dev/signet/signet/testtool"
 )
 
 const envTTYChild = "SIGNET_TEST_TTY_CHILD"
@@ -33,7 +33,7 @@ func TestSaveReadsTerminalWithoutEcho(t *testing.T) {
 		}
 		return
 	}
-	scriptTool := authenticodetest.Tool(t, "script")
+	scriptTool := testtool.Need(t, "script")
 	f := newFixture(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

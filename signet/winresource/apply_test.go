@@ -13,6 +13,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/signet-dev/signet/signet/payload"
+	"github.com/signet-dev/signet/signet/testtool"
 	"github.com/tc-hib/winres"
 )
 
@@ -50,7 +51,7 @@ func exifFields(i Info) map[string]string {
 // exiftool returns the tags exiftool reads from the file at path.
 func exiftool(t *testing.T, path string) map[string]any {
 	t.Helper()
-	tool := needTool(t, "exiftool", "libimage-exiftool-perl")
+	tool := testtool.Need(t, "exiftool")
 	var tags []map[string]any
 	if err := json.Unmarshal(run(t, tool, "-j", "-charset", "UTF8", path), &tags); err != nil || len(tags) != 1 {
 		t.Fatalf("exiftool -j %s: %v (%d objects)", path, err, len(tags))
@@ -109,7 +110,7 @@ func TestApplyReadBackWithExiftool(t *testing.T) {
 
 // TestApplyReadBackWithWrestool lists and extracts the resources with wrestool (icoutils).
 func TestApplyReadBackWithWrestool(t *testing.T) {
-	tool := needTool(t, "wrestool", "icoutils")
+	tool := testtool.Need(t, "wrestool")
 	ico := bitmapICO()
 	info := fullInfo(ico)
 	out, err := Apply(realPE(t, "amd64"), info)
@@ -167,7 +168,7 @@ func TestApplyReadBackWithWrestool(t *testing.T) {
 
 // TestApplyPNGIcon gives a PNG as the icon: it becomes one 32-bit PNG icon image.
 func TestApplyPNGIcon(t *testing.T) {
-	tool := needTool(t, "wrestool", "icoutils")
+	tool := testtool.Need(t, "wrestool")
 	out, err := Apply(realPE(t, "amd64"), Info{Icon: testPNG(t, 48)})
 	if err != nil {
 		t.Fatal(err)

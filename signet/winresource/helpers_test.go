@@ -3,7 +3,6 @@ package winresource
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -66,23 +65,6 @@ func realPE(t testing.TB, goarch string) []byte {
 	}
 	stubs[goarch] = b
 	return b
-}
-
-// needTool returns the path of an external program the test uses as an independent
-// oracle. Without it the test fails under CI=true and is skipped elsewhere, naming the
-// Debian package to install.
-func needTool(t testing.TB, name, debianPackage string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("%s not found (apt-get install %s): %v", name, debianPackage, err)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
 }
 
 // run runs a program and returns its standard output, failing the test on error.

@@ -16,19 +16,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI but not found on PATH: %v", name, err)
-		}
-		t.Skipf("%s not found on PATH (set CI=true to make this a failure)", name)
-	}
-	return p
-}
+	"github.com/signet-dev/signet/signet/testtool"
+)
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
@@ -111,9 +101,9 @@ func exif(t *testing.T, exiftool, exe string) map[string]any {
 }
 
 func TestBazelWindowsDelivery(t *testing.T) {
-	exiftool := requireTool(t, "exiftool")
-	wrestool := requireTool(t, "wrestool")
-	osslsigncode := requireTool(t, "osslsigncode")
+	exiftool := testtool.Need(t, "exiftool")
+	wrestool := testtool.Need(t, "wrestool")
+	osslsigncode := testtool.Need(t, "osslsigncode")
 	repo := repoRoot(t)
 	if _, err := os.Stat(filepath.Join(repo, "tools", "bazel")); err != nil {
 		t.Fatalf("tools/bazel: %v", err)
@@ -125,7 +115,7 @@ func TestBazelWindowsDelivery(t *testing.T) {
 	delivery := outputFile(t, repo, "/windows_amd64/hello.tar", "//examples/hello:hello_loader")
 	// The signet CLI, to check the signed delivery: built here with the host's Go.
 	signet := filepath.Join(tmp, "signet")
-	build := exec.Command(requireTool(t, "go"), "build", "-o", signet, "./signet/cmd/signet")
+	build := exec.Command(testtool.Need(t, "go"), "build", "-o", signet, "./signet/cmd/signet")
 	build.Dir = repo
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./signet/cmd/signet: %v\n%s", err, out)

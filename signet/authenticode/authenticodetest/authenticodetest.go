@@ -20,24 +20,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/signet-dev/signet/signet/testtool"
 )
 
 // Overlay is appended to the test PE, standing in for a sealed payload.
 var Overlay = append([]byte("SIGNET-TEST-OVERLAY"), bytes.Repeat([]byte{0x5a, 0x00, 0xa5, 0xff}, 257)...)
-
-// Tool returns the path of an external program the test needs. When it is
-// missing the test fails if CI=true, else it is skipped.
-func Tool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI but not found on PATH: %v", name, err)
-		}
-		t.Skipf("%s not found on PATH (set CI=true to make this a failure)", name)
-	}
-	return p
-}
 
 // Run runs a command and fails the test with its output if it fails.
 func Run(t testing.TB, dir string, name string, args ...string) string {
@@ -93,7 +81,7 @@ var (
 // removes it at the end.
 func SharedPKI(t testing.TB) *PKI {
 	t.Helper()
-	Tool(t, "openssl")
+	testtool.Need(t, "openssl")
 	pkiOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "signet-pki-")
 		if err != nil {
@@ -121,7 +109,7 @@ func Main(m *testing.M) {
 // NewPKI makes a fresh PKI in a new temporary directory.
 func NewPKI(t testing.TB) *PKI {
 	t.Helper()
-	Tool(t, "openssl")
+	testtool.Need(t, "openssl")
 	p, err := makePKI(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -233,7 +221,7 @@ func main() { fmt.Println("signet authenticode test program") }
 // on PATH, with Overlay appended. It is built once per test binary.
 func PE(t testing.TB) []byte {
 	t.Helper()
-	goTool := Tool(t, "go")
+	goTool := testtool.Need(t, "go")
 	peOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "signet-pe-")
 		if err != nil {
@@ -318,7 +306,7 @@ func (s *TSA) Requests() int {
 // it stops when the test ends.
 func StartTSA(t testing.TB, p *PKI, mode TSAMode) *TSA {
 	t.Helper()
-	openssl := Tool(t, "openssl")
+	openssl := testtool.Need(t, "openssl")
 	dir := t.TempDir()
 	for _, f := range []string{"tsa.pem", "tsa.key"} {
 		write(t, filepath.Join(dir, f), read(t, p.Path(f)), 0o600)

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	dbus "github.com/godbus/dbus/v5"
+	"github.com/signet-dev/signet/signet/testtool"
 )
 
 // KeyringPassword unlocks the scratch login keyring. It differs from any
@@ -59,20 +60,6 @@ func Home(t testing.TB) string {
 		t.Fatal("keystoretest.Home called outside a session started by keystoretest.Run")
 	}
 	return h
-}
-
-// Tool returns the path of an external program. When it is missing the test
-// fails if CI=true, else it is skipped.
-func Tool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI but not found on PATH: %v", name, err)
-		}
-		t.Skipf("%s not found on PATH (set CI=true to make this a failure)", name)
-	}
-	return p
 }
 
 const sessionScript = `set -e
@@ -115,11 +102,11 @@ func Run(t *testing.T, opts Options) string {
 	if strings.Contains(t.Name(), "/") {
 		t.Fatal("keystoretest.Run must be called from a top-level test")
 	}
-	runSession := Tool(t, "dbus-run-session")
+	runSession := testtool.Need(t, "dbus-run-session")
 	var gnomeKeyring string
 	if !opts.NoSecretService {
-		gnomeKeyring = Tool(t, "gnome-keyring-daemon")
-		Tool(t, "secret-tool")
+		gnomeKeyring = testtool.Need(t, "gnome-keyring-daemon")
+		testtool.Need(t, "secret-tool")
 	}
 	scratch := t.TempDir()
 	home := filepath.Join(scratch, "home")
@@ -230,7 +217,7 @@ func WaitReady(t testing.TB) {
 func SecretTool(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(Tool(t, "secret-tool"), args...)
+	cmd := exec.Command(testtool.Need(t, "secret-tool"), args...)
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	err := cmd.Run()
