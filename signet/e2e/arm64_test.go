@@ -136,21 +136,10 @@ func TestLinuxArm64LoaderUnderQemu(t *testing.T) {
 			lines: []string{"signet: refused: GODEBUG is set; it could change how this loader behaves. Unset it."},
 		},
 		{
-			name: "interpreter in a world-writable directory",
-			python: func(t *testing.T) string {
-				dir := filepath.Join(t.TempDir(), "bin")
-				if err := os.Mkdir(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.Chmod(dir, 0o777); err != nil {
-					t.Fatal(err)
-				}
-				p := filepath.Join(dir, "python3.11")
-				writeFile(t, p, readFile(t, py))
-				return p
-			},
-			code:  102,
-			lines: []string{"signet: INTERPRETER "},
+			name:   "interpreter in a world-writable directory",
+			python: func(t *testing.T) string { return inWorldWritableDir(t, py) },
+			code:   102,
+			lines:  []string{"signet: INTERPRETER "},
 		},
 	}
 	for _, tc := range tests {

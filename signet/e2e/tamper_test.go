@@ -206,24 +206,10 @@ func TestTamperMatrix(t *testing.T) {
 			{
 				// Tests run as root in CI, so ownership alone cannot make an interpreter
 				// untrusted; a directory any user can write can.
-				name: "interpreter in a world-writable directory",
-				python: func(t *testing.T) string {
-					dir := filepath.Join(t.TempDir(), "bin")
-					if err := os.Mkdir(dir, 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.Chmod(dir, 0o777); err != nil {
-						t.Fatal(err)
-					}
-					p := filepath.Join(dir, filepath.Base(py.path))
-					b := readFile(t, py.path)
-					if err := os.WriteFile(p, []byte(b), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					return p
-				},
-				code: 102,
-				line: "signet: INTERPRETER ",
+				name:   "interpreter in a world-writable directory",
+				python: func(t *testing.T) string { return inWorldWritableDir(t, py.path) },
+				code:   102,
+				line:   "signet: INTERPRETER ",
 			},
 		}
 		for _, tc := range tests {
@@ -304,6 +290,25 @@ func evilPrefix(t *testing.T, py python, canary string) string {
 	writeFile(t, filepath.Join(lib, "os.py"), canarySource(canary, "evil os.py ran"))
 	writeFile(t, filepath.Join(lib, "encodings", "__init__.py"), canarySource(canary, "evil encodings ran"))
 	return evil
+}
+
+// inWorldWritableDir copies the interpreter at src into a new directory that any user can
+// write, the one thing that makes an interpreter untrusted when tests run as root, and
+// returns the copy's path.
+func inWorldWritableDir(t *testing.T, src string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "bin")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, filepath.Base(src))
+	if err := os.WriteFile(p, []byte(readFile(t, src)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func readFile(t *testing.T, p string) string {
