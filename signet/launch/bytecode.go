@@ -102,7 +102,7 @@ const maxPreload = 16 << 20
 // unsealed), and module bytecode that fails is left to the bootstrap, which refuses it at
 // import. The interpreter checks the bytecode's magic number (see reader).
 func BuildPayload(cfg Config) Payload {
-	if cfg.Preload.complete() && bytes.Equal(cfg.Preload.manifest(), cfg.Manifest) {
+	if cfg.Preload.complete() && cfg.Preload.laidOutFor(cfg.Manifest) {
 		return cfg.Preload.payload
 	}
 	version, ok := manifestVersion(cfg.Manifest)
@@ -135,6 +135,7 @@ func assemble(form string, boot, lazy, pycs, manifest []byte) Payload {
 // Verified as its Verified, so each of those files is read and hashed once, straight into
 // its place in the payload; the payload is used only when every slot was verified.
 type Preload struct {
+	source   []byte // the manifest it was laid out for
 	payload  Payload
 	slots    map[string]*slot
 	verified atomic.Int64 // slots whose file passed its check
@@ -170,6 +171,7 @@ func NewPreload(manifest []byte) *Preload {
 	}
 	data := make([]byte, bootLen+lazyLen+pycLen+int64(len(manifest)))
 	p := &Preload{
+		source:  manifest,
 		payload: Payload{Data: data, Form: form, BootLen: int(bootLen), LazyLen: int(lazyLen), PycLen: int(pycLen)},
 		slots:   make(map[string]*slot, len(recs)+2),
 	}
@@ -228,10 +230,10 @@ func (p *Preload) complete() bool {
 	return p != nil && p.verified.Load() == int64(len(p.slots))
 }
 
-// manifest returns the manifest bytes at the end of the laid-out payload.
-func (p *Preload) manifest() []byte {
-	pl := p.payload
-	return pl.Data[pl.BootLen+pl.LazyLen+pl.PycLen:]
+// laidOutFor reports whether p was laid out for exactly the manifest slice m (the same
+// bytes in memory, not a copy that would have to be compared), as the loader passes it.
+func (p *Preload) laidOutFor(m []byte) bool {
+	return len(m) > 0 && len(m) == len(p.source) && &m[0] == &p.source[0]
 }
 
 // preloadBytecode returns the verified bytes of every preloaded bytecode file, back to back

@@ -25,7 +25,8 @@ func TestPreloadIsSentOnlyWhenEveryFileWasChecked(t *testing.T) {
 	}
 	root := t.TempDir() // empty: a payload built from disk finds nothing to preload
 
-	p := NewPreload([]byte(m))
+	raw := []byte(m) // the loader lays out and launches with the same manifest slice
+	p := NewPreload(raw)
 	if p == nil {
 		t.Fatal("NewPreload = nil for a manifest with module bytecode")
 	}
@@ -36,7 +37,7 @@ func TestPreloadIsSentOnlyWhenEveryFileWasChecked(t *testing.T) {
 	p.Verified(files[0].path)
 	copy(p.Slot(files[1].path), files[1].content) // filled, but its check failed: not Verified
 
-	half := BuildPayload(Config{AppRoot: root, Manifest: []byte(m), Preload: p})
+	half := BuildPayload(Config{AppRoot: root, Manifest: raw, Preload: p})
 	if half.PycLen != 0 {
 		t.Errorf("with one preloaded file not verified, PycLen = %d, want 0 (read from disk instead)", half.PycLen)
 	}
@@ -44,7 +45,7 @@ func TestPreloadIsSentOnlyWhenEveryFileWasChecked(t *testing.T) {
 	p.Verified(files[1].path)
 	p.Verified(files[1].path) // counted once
 	p.Verified("main.py")     // not a slot: ignored
-	full := BuildPayload(Config{AppRoot: root, Manifest: []byte(m), Preload: p})
+	full := BuildPayload(Config{AppRoot: root, Manifest: raw, Preload: p})
 	want := []byte("AAAABB")
 	got := full.Data[full.BootLen+full.LazyLen : full.BootLen+full.LazyLen+full.PycLen]
 	if !bytes.Equal(got, want) {
@@ -79,7 +80,8 @@ func TestPreloadLaysOutTheWholePayload(t *testing.T) {
 	}
 	root := t.TempDir() // empty: anything read from disk would be missing
 
-	p := NewPreload([]byte(m))
+	raw := []byte(m) // the loader lays out and launches with the same manifest slice
+	p := NewPreload(raw)
 	for _, f := range files {
 		slot := p.Slot(f.path)
 		if len(slot) != len(f.content) {
@@ -88,7 +90,7 @@ func TestPreloadLaysOutTheWholePayload(t *testing.T) {
 		copy(slot, f.content)
 		p.Verified(f.path)
 	}
-	got := BuildPayload(Config{AppRoot: root, Manifest: []byte(m), Preload: p})
+	got := BuildPayload(Config{AppRoot: root, Manifest: raw, Preload: p})
 	want := Payload{Data: []byte("BOOTLAZY!AAAABB" + m), Form: "pyc", BootLen: 4, LazyLen: 5, PycLen: 6}
 	if got.Form != want.Form || got.BootLen != want.BootLen || got.LazyLen != want.LazyLen ||
 		got.PycLen != want.PycLen || !bytes.Equal(got.Data, want.Data) {
