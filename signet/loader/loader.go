@@ -121,8 +121,9 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 			audit(app, lines)
 			return ExitTampered
 		}
+		// A slot whose file failed is not verified, so launch reads the bytecode from disk
+		// again rather than hand those bytes on (launch.Preload, treecheck.Options.Verified).
 		report(stderr, warningMessage(problemStrings(problems)))
-		preload = nil // some slot may hold bytes that failed their check: let launch re-read
 	}
 
 	// 5. The interpreter: its rule, and its own files when the runtime is sealed.
