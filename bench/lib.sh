@@ -37,11 +37,11 @@ stub_build() {
 # build_tools: the signet CLI, the loader stub, and the bench harnesses, into $bin.
 build_tools() {
 	go build -o "$bin/signet" ./signet/cmd/signet
-	go build -o "$bin/startbench" ./bench/cmd/startbench
-	go build -o "$bin/mktree" ./bench/cmd/mktree
+	go build -o "$bin/startbench" ./signet/internal/bench/cmd/startbench
+	go build -o "$bin/mktree" ./signet/internal/bench/cmd/mktree
 	stub_build "$bin/loader" ./signet/cmd/loader
-	stub_build "$bin/execwrap" ./bench/cmd/execwrap
-	stub_build "$bin/bootexec" ./bench/cmd/bootexec
+	stub_build "$bin/execwrap" ./signet/internal/bench/cmd/execwrap
+	stub_build "$bin/bootexec" ./signet/internal/bench/cmd/bootexec
 }
 
 # seal ROOT MAIN OUT: seals ROOT with the stub built by build_tools.

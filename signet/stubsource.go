@@ -1,14 +1,14 @@
 // Package signet holds the source of the loader stub, embedded so that the signet tool can
-// build a stub for any target with the local Go toolchain (see signet/stubs and
+// build a stub for any target with the local Go toolchain (see signet/internal/stubs and
 // docs/design.md, "How signet seal gets stubs").
 package signet
 
 import "embed"
 
 // StubSource is the source of every package the loader stub is built from, with paths
-// relative to this directory ("cmd/loader/main.go", "manifest/encode.go", ...). It also
-// holds the packages' _test.go files, which signet/stubs leaves out when it writes the
+// relative to this directory ("cmd/loader/main.go", "internal/manifest/encode.go", ...). It also
+// holds the packages' _test.go files, which signet/internal/stubs leaves out when it writes the
 // source out to build it.
 //
-//go:embed cmd/loader/*.go loader/*.go manifest/*.go apppath/*.go payload/*.go treecheck/*.go interp/*.go launch/*.go launch/*.py auditlog/*.go
+//go:embed cmd/loader/*.go internal/loader/*.go internal/manifest/*.go internal/apppath/*.go internal/payload/*.go internal/treecheck/*.go internal/interp/*.go internal/launch/*.go internal/launch/*.py internal/auditlog/*.go
 var StubSource embed.FS

@@ -4,7 +4,7 @@ load("@rules_go//go:def.bzl", "go_binary")
 
 # One entry per target platform: its name (used for the platform() target in //platforms, the
 # stub toolchain, the loader stub binary and the output group), and its Go and Bazel names.
-# Adding a platform is one entry here (and signet/stubs must know the os/arch too).
+# Adding a platform is one entry here (and signet/internal/stubs must know the os/arch too).
 SIGNET_PLATFORMS = {
     "linux_amd64": struct(goos = "linux", goarch = "amd64", os = "linux", cpu = "x86_64"),
     "linux_arm64": struct(goos = "linux", goarch = "arm64", os = "linux", cpu = "aarch64"),

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/signet-dev/signet/signet/testtool"
+	"github.com/signet-dev/signet/internal/testtool"
 )
 
 func repoRoot(t *testing.T) string {

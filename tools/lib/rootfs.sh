@@ -18,6 +18,8 @@ SIGNET_CACHE=${SIGNET_CACHE:-/var/cache/signet}
 
 # shellcheck source=tools/lib/versions.sh
 source "$SIGNET_LIB_DIR/versions.sh"
+# shellcheck source=tools/lib/host-packages.sh
+source "$SIGNET_LIB_DIR/host-packages.sh"
 
 # Bump a recipe number whenever its recipe changes in a way the stamps below do not capture:
 # the next launch then rebuilds what it describes (the root filesystem, or the offline modules
@@ -84,6 +86,11 @@ signet_host_go() {
 # offline root filesystem.
 signet_check_host() {
   local problems=() cmd
+  # On a Debian/Ubuntu amd64 machine as root, first install the host packages provisioning
+  # needs (tools/lib/host-packages.sh); anywhere else the checks below say what is wrong.
+  if [[ -r /etc/debian_version && "$(uname -m)" == x86_64 && "$(id -u)" == 0 ]]; then
+    signet_host_setup bazel
+  fi
   [[ -r /etc/debian_version ]] || problems+=("this is not a Debian system")
   [[ "$(uname -m)" == x86_64 ]] || problems+=("the CPU is $(uname -m), not x86_64 (amd64)")
   [[ "$(id -u)" == 0 ]] || problems+=("it must run as root (debootstrap, chroot and mount need it)")
@@ -98,7 +105,7 @@ signet_check_host() {
       printf '  - %s\n' "${problems[@]}"
       echo "Either install Bazel ${SIGNET_BAZEL_VERSION} (or bazelisk, which reads .bazelversion) and put it on"
       echo "PATH (this needs internet access to the Bazel Central Registry), or run on Debian amd64 as"
-      echo "root with 'apt-get install debootstrap util-linux' and Go >= 1.21, where tools/bazel builds a"
+      echo "root with Go >= 1.21 (it installs debootstrap and util-linux itself), where tools/bazel builds a"
       echo "Debian sid root filesystem with Bazel ${SIGNET_BAZEL_VERSION} that works without internet. See docs/bazel.md."
     } >&2
     exit 1

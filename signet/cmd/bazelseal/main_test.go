@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/signet-dev/signet/signet/manifest"
-	"github.com/signet-dev/signet/signet/payload"
+	"github.com/signet-dev/signet/signet/internal/manifest"
+	"github.com/signet-dev/signet/signet/internal/payload"
 )
 
 // fakeELF is the smallest input payload.Attach accepts as an ELF stub.

@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/signet-dev/signet/signet/winresource"
+	"github.com/signet-dev/signet/signet/internal/winresource"
 )
 
 // resourceFields are the version-information flags, in the order of winresource.Info.

@@ -14,13 +14,13 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/signet-dev/signet/signet/apppath"
-	"github.com/signet-dev/signet/signet/bytecode"
-	"github.com/signet-dev/signet/signet/launch"
-	"github.com/signet-dev/signet/signet/manifest"
-	"github.com/signet-dev/signet/signet/payload"
-	"github.com/signet-dev/signet/signet/portability"
-	"github.com/signet-dev/signet/signet/seal"
+	"github.com/signet-dev/signet/signet/internal/apppath"
+	"github.com/signet-dev/signet/signet/internal/bytecode"
+	"github.com/signet-dev/signet/signet/internal/launch"
+	"github.com/signet-dev/signet/signet/internal/manifest"
+	"github.com/signet-dev/signet/signet/internal/payload"
+	"github.com/signet-dev/signet/signet/internal/portability"
+	"github.com/signet-dev/signet/signet/internal/seal"
 )
 
 // targets are the os/arch pairs signet has loader stubs for.

@@ -6,7 +6,7 @@ package main
 import (
 	"os"
 
-	"github.com/signet-dev/signet/signet/loader"
+	"github.com/signet-dev/signet/signet/internal/loader"
 )
 
 func main() {

@@ -28,14 +28,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/signet-dev/signet/signet/audit"
-	"github.com/signet-dev/signet/signet/authenticode"
-	"github.com/signet-dev/signet/signet/manifest"
-	"github.com/signet-dev/signet/signet/payload"
-	"github.com/signet-dev/signet/signet/seal"
-	"github.com/signet-dev/signet/signet/signcmd"
-	"github.com/signet-dev/signet/signet/stubs"
-	"github.com/signet-dev/signet/signet/winresource"
+	"github.com/signet-dev/signet/signet/internal/audit"
+	"github.com/signet-dev/signet/signet/internal/authenticode"
+	"github.com/signet-dev/signet/signet/internal/manifest"
+	"github.com/signet-dev/signet/signet/internal/payload"
+	"github.com/signet-dev/signet/signet/internal/seal"
+	"github.com/signet-dev/signet/signet/internal/signcmd"
+	"github.com/signet-dev/signet/signet/internal/stubs"
+	"github.com/signet-dev/signet/signet/internal/winresource"
 )
 
 // Exit statuses.

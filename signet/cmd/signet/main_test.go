@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/signet-dev/signet/signet/stubs"
+	"github.com/signet-dev/signet/signet/internal/stubs"
 )
 
 // python is the real interpreter the tests seal against.

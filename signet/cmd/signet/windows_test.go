@@ -19,10 +19,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/signet-dev/signet/signet/authenticode/authenticodetest"
-	"github.com/signet-dev/signet/signet/manifest"
-	"github.com/signet-dev/signet/signet/payload"
-	"github.com/signet-dev/signet/signet/stubs"
+	"github.com/signet-dev/signet/signet/internal/authenticode/authenticodetest"
+	"github.com/signet-dev/signet/signet/internal/manifest"
+	"github.com/signet-dev/signet/signet/internal/payload"
+	"github.com/signet-dev/signet/signet/internal/stubs"
 )
 
 var (

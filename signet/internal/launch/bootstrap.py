@@ -1,0 +1,672 @@
+# signet bootstrap: runs inside CPython before any app code.
+#
+# The loader starts the interpreter as
+#   python -I -S -B -X frozen_modules=on -c <reader> FD FORM BOOTLEN LAZYLEN PYCLEN APPROOT
+#          LOADER APPNAME -- ARGS...
+# The reader reads the payload from FD (a sealed memfd on Linux, an inherited pipe on
+# Windows): this file (BOOTLEN bytes), bootstrap_lazy.py (LAZYLEN bytes), the sealed module
+# bytecode the loader read and verified (PYCLEN bytes; see _App.preloaded), then the manifest.
+# FORM is "py" when both parts are source, "pyc" when they are the bytecode `signet seal`
+# compiled from exactly this source (a 16-byte pyc header, then marshal data). The reader
+# closes FD and runs this file with the whole payload in the global `_signet_payload`.
+# bootstrap_lazy.py (importlib.resources, multiprocessing) is loaded only when needed:
+# compiling is most of what the bootstrap costs when it comes as source.
+#
+# This file may use only built-in and frozen modules until the app runs: no os (the built-in
+# posix or nt module serves), hashlib, json, re, typing. It checks that the interpreter is in
+# the hardened state, installs the sealed finder, and runs the entry script (or a
+# multiprocessing child) from verified bytes. Any refusal writes one "signet: ..." line to
+# stderr and ends the process with exit code 106 (_exit: not an exception the app could
+# catch).
+#
+# Keep the manifest parser in step with the Go package signet/internal/manifest and docs/design.md.
+
+import sys
+import _imp
+import marshal
+import _frozen_importlib as _bootstrap
+import _frozen_importlib_external as _bootstrap_external
+
+_WINDOWS = sys.platform == "win32"
+if _WINDOWS:
+    import nt as _os
+else:
+    import posix as _os
+
+_EXIT_REFUSED = 106
+_SEP = "\\" if _WINDOWS else "/"
+_S_IFMT = 0o170000
+_S_IFREG = 0o100000
+_OPEN_FLAGS = (_os.O_RDONLY | getattr(_os, "O_NOFOLLOW", 0) | getattr(_os, "O_NONBLOCK", 0)
+               | getattr(_os, "O_CLOEXEC", 0) | getattr(_os, "O_BINARY", 0))
+_APP_ROLES = ("entry", "module", "extension", "bytecode", "data")
+_HEADER_KEYS = ("entry", "level", "python-path", "python-version", "python-sha256",
+                "seal-runtime")
+_OPTIONAL_HEADER_KEYS = ("require-signer",)  # checked by the loader before it starts Python
+_MAIN_NAME = "__signet_main__"
+_BYTECODE_DIR = "__signet_pyc__"
+_MAGIC = _bootstrap_external.MAGIC_NUMBER
+_PYC_HEADER = 16
+
+
+_sha256 = None  # the built-in SHA-256 constructor, imported when first needed (_hexdigest)
+
+
+def _hexdigest(data):
+    """The SHA-256 hex digest of data. The built-in module is imported on first use: with
+    sealed bytecode most starts hash nothing here, and importing it costs ~60 us."""
+    global _sha256
+    if _sha256 is None:
+        if sys.version_info >= (3, 12):
+            from _sha2 import sha256 as _sha256
+        else:
+            from _sha256 import sha256 as _sha256
+    return _sha256(data).hexdigest()
+
+
+def _flush_std():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+def _exit_refused(line):
+    """Writes one line to stderr and ends the process with exit code 106."""
+    _flush_std()
+    try:
+        _os.write(2, (line + "\n").encode("utf-8", "backslashreplace"))
+    finally:
+        _os._exit(_EXIT_REFUSED)
+
+
+def _refuse(reason):
+    _exit_refused("signet: refused: " + reason)
+
+
+def _die(kind, rel, reason):
+    """Refuses because of one app file: kind is MODIFIED, MISSING or UNEXPECTED."""
+    _exit_refused("signet: %s %s: %s" % (kind, rel, reason))
+
+
+# --- the manifest -------------------------------------------------------------------------
+
+def _parse_manifest(text):
+    """Parses canonical manifest text (docs/design.md "The manifest").
+
+    The loader has already decoded these bytes strictly; this parser only needs to be
+    correct on canonical input and to refuse anything else. Returns (header, trust, files)
+    with files mapping a path to (sha256 hex, size, role).
+    """
+    lines = text.split("\n")
+    if not lines or lines[-1] != "":
+        raise ValueError("manifest does not end with a newline")
+    lines.pop()
+    if not lines or lines[0] != "signet-manifest 1":
+        raise ValueError("line 1: want 'signet-manifest 1'")
+    header = {}
+    trust = []
+    files = {}
+    for number, line in enumerate(lines[1:], 2):
+        key, _, rest = line.partition(" ")
+        if key == "file":
+            parts = rest.split(" ", 3)
+            if len(parts) != 4:
+                raise ValueError("line %d: malformed file record" % number)
+            digest, size, role, path = parts
+            if (len(digest) != 64 or digest.strip("0123456789abcdef") or not size.isdigit()
+                    or not size.isascii() or role not in _APP_ROLES + ("runtime",)
+                    or path in files):
+                raise ValueError("line %d: malformed file record" % number)
+            files[path] = (digest, int(size), role)
+        elif key == "python-trust":
+            trust.append(rest)
+        elif (key in _HEADER_KEYS or key in _OPTIONAL_HEADER_KEYS) and key not in header and not files:
+            header[key] = rest
+        else:
+            raise ValueError("line %d: unexpected record %r" % (number, key))
+    for key in _HEADER_KEYS:
+        if key not in header:
+            raise ValueError("missing %r record" % key)
+    entry = header["entry"]
+    if files.get(entry, ("", 0, ""))[2] != "entry":
+        raise ValueError("entry %r is not a file with role entry" % entry)
+    return header, trust, files
+
+
+# --- the hardened state -------------------------------------------------------------------
+
+def _norm(path):
+    """A path in the form used to compare sys.path entries (Windows: '/' and case-folded)."""
+    if _WINDOWS:
+        return path.replace("\\", "/").rstrip("/").casefold()
+    return path.rstrip("/") or "/"
+
+
+def _is_absolute(path):
+    return path.startswith("/") or (len(path) >= 3 and path[1] == ":" and path[2] in "/\\")
+
+
+def _components(path):
+    """The components of an absolute path, with '.' and '..' resolved lexically."""
+    if _WINDOWS:
+        path = path.replace("\\", "/")
+    parts = []
+    for part in path.split("/"):
+        if part == "..":
+            if len(parts) > (1 if _WINDOWS else 0):
+                parts.pop()
+        elif part and part != ".":
+            parts.append(part)
+    return parts
+
+
+def _fold_parts(parts):
+    return [p.casefold() for p in parts] if _WINDOWS else parts
+
+
+_HARDENING_FLAGS = ("isolated", "no_site", "dont_write_bytecode", "ignore_environment",
+                    "no_user_site", "safe_path")
+
+
+def _check_interpreter(header, trust, app_root):
+    want = header["python-version"]
+    have = "%d.%d" % sys.version_info[:2]
+    if want != have:
+        _refuse("the app was sealed for python%s, but python%s was replaced by %s: re-seal "
+                "the app for the new interpreter" % (want, want, have))
+    for name in _HARDENING_FLAGS:
+        if not getattr(sys.flags, name, 0):
+            _refuse("the interpreter does not run hardened (sys.flags.%s is off)" % name)
+    if sys.flags.inspect or sys.flags.interactive:
+        _refuse("the interpreter would start an interactive prompt")
+    if sys.pycache_prefix is not None:
+        _refuse("the interpreter reads bytecode from a pycache prefix")
+    if sys._xoptions.get("frozen_modules", "on") != "on":
+        _refuse("the interpreter does not use its frozen modules")
+    trusted = set()
+    for path in trust:
+        if not _is_absolute(path):  # an interpreter inside the app tree
+            path = app_root + _SEP + path.replace("/", _SEP)
+        trusted.add(_norm(path))
+    root = _norm(app_root)
+    for entry in sys.path:
+        if not isinstance(entry, str) or _norm(entry) not in trusted:
+            _refuse("sys.path entry %r is not one of the sealed interpreter's paths" % (entry,))
+        if _norm(entry) == root:
+            _refuse("the app root is on sys.path")
+    stock = [_bootstrap.BuiltinImporter, _bootstrap.FrozenImporter,
+             _bootstrap_external.PathFinder]
+    if len(sys.meta_path) != len(stock) or any(a is not b for a, b in zip(sys.meta_path, stock)):
+        _refuse("sys.meta_path is not the interpreter's stock one: %r" % (sys.meta_path,))
+
+
+# --- the sealed app -------------------------------------------------------------------------
+
+class _App:
+    """The sealed file set and how Python module names map onto it."""
+
+    def __init__(self, app_root, header, files, pyc_blob):
+        self.root = app_root
+        self._root_parts = _fold_parts(_components(app_root))
+        self.header = header
+        self.files = {p: r for p, r in files.items() if r[2] != "runtime"}
+        # module app path -> app path of its sealed bytecode (docs/design.md "Sealed bytecode")
+        self.bytecode = {}
+        pyc_prefix = _BYTECODE_DIR + "/" + header["python-version"] + "/"
+        # Sealed bytecode the loader read and verified, back to back in manifest order:
+        # every bytecode record under pyc_prefix ending in .pyc, except the bootstrap's own
+        # (signet/internal/launch preloadBytecode). app path -> its bytes; empty when the loader sent
+        # none (the files are then read and hashed here at import).
+        self.preloaded = {}
+        if pyc_blob:
+            offset = 0
+            for rel, (_, size, role) in self.files.items():
+                if (role == "bytecode" and rel.startswith(pyc_prefix) and rel.endswith(".pyc")
+                        and not rel.startswith(pyc_prefix + "__signet_bootstrap")):
+                    self.preloaded[rel] = (offset, size)
+                    offset += size
+            if offset != len(pyc_blob):
+                _refuse("the loader passed a malformed payload (preloaded bytecode)")
+        self._pyc_blob = pyc_blob
+        # name -> (kind, relative path); kind: package, module, extension, namespace
+        self.index = {}
+        self._tree = None
+        ext_suffixes = _bootstrap_external.EXTENSION_SUFFIXES
+        packages, modules, namespaces = {}, {}, {}
+        for rel, (_, _, role) in self.files.items():
+            if rel.startswith(_BYTECODE_DIR + "/"):
+                if (role == "bytecode" and rel.startswith(pyc_prefix) and rel.endswith(".pyc")
+                        and self.files.get(rel[len(pyc_prefix):-4], ("", 0, ""))[2]
+                        in ("module", "entry")):
+                    self.bytecode[rel[len(pyc_prefix):-4]] = rel
+                continue  # sealed bytecode is not importable by name
+            parts = rel.split("/")
+            for i in range(1, len(parts)):
+                if "." not in parts[i - 1]:
+                    namespaces[".".join(parts[:i])] = "/".join(parts[:i])
+                else:
+                    break
+            name = None
+            kind = None
+            base = parts[-1]
+            if role in ("module", "entry"):
+                for suffix in _bootstrap_external.SOURCE_SUFFIXES:
+                    if base.endswith(suffix):
+                        name, kind = base[:-len(suffix)], "module"
+                        break
+            elif role == "extension":
+                for suffix in ext_suffixes:
+                    if base.endswith(suffix) and "." not in base[:-len(suffix)]:
+                        name, kind = base[:-len(suffix)], "extension"
+                        break
+            if not name or "." in name or any("." in p for p in parts[:-1]):
+                continue
+            if name == "__init__":
+                if len(parts) < 2:
+                    continue
+                target, dotted = packages, ".".join(parts[:-1])
+            else:
+                target, dotted = modules, ".".join(parts[:-1] + [name])
+            # an extension wins over source, as in CPython's FileFinder
+            if dotted not in target or kind == "extension":
+                target[dotted] = (kind, rel)
+        for dotted, rel in namespaces.items():
+            self.index[dotted] = ("namespace", rel)
+        self.index.update(modules)
+        for dotted, (kind, rel) in packages.items():
+            self.index[dotted] = ("package-" + kind, rel)
+        self.index[_MAIN_NAME] = ("module", header["entry"])
+
+    def abspath(self, rel):
+        if not rel:
+            return self.root
+        return self.root + _SEP + rel.replace("/", _SEP)
+
+    def relpath(self, path):
+        """The app path of an absolute path strictly inside the app root, else None.
+
+        '.' and '..' components are resolved lexically, as os.path.normpath does.
+        """
+        path = _os.fspath(path)
+        if not isinstance(path, str) or not _is_absolute(path):
+            return None
+        parts = _components(path)
+        n = len(self._root_parts)
+        if len(parts) <= n or _fold_parts(parts[:n]) != self._root_parts:
+            return None
+        return "/".join(parts[n:])
+
+    def read_verified(self, rel):
+        """Reads a sealed file once and returns its bytes if they match the manifest."""
+        span = self.preloaded.get(rel)
+        if span is not None:  # verified by the loader, sealed in the payload
+            return self._pyc_blob[span[0]:span[0] + span[1]].tobytes()
+        record = self.files.get(rel)
+        if record is None:
+            _die("UNEXPECTED", rel, "not sealed")
+        digest, size, _ = record
+        try:
+            fd = _os.open(self.abspath(rel), _OPEN_FLAGS)
+        except FileNotFoundError:
+            _die("MISSING", rel, "gone since the start-up check")
+        except OSError as err:
+            _die("MODIFIED", rel, "cannot be opened since the start-up check (%s)" % err.strerror)
+        try:
+            if _os.fstat(fd).st_mode & _S_IFMT != _S_IFREG:
+                _die("MODIFIED", rel, "no longer a regular file")
+            chunks = []
+            left = size + 1  # one byte more tells a grown file
+            while left > 0:
+                chunk = _os.read(fd, left)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+        except OSError as err:
+            _die("MODIFIED", rel, "cannot be read (%s)" % err.strerror)
+        finally:
+            _os.close(fd)
+        data = b"".join(chunks)
+        if len(data) != size or _hexdigest(data) != digest:
+            _die("MODIFIED", rel, "changed since the start-up check")
+        return data
+
+    def refuse_if_on_disk(self, fullname, dir_rel):
+        """Refuses (exit 106) if the app tree holds something importable as fullname."""
+        tail = fullname.rpartition(".")[2]
+        base = self.abspath(dir_rel) + _SEP + tail
+        candidates = [""]
+        candidates += _bootstrap_external.SOURCE_SUFFIXES
+        candidates += _bootstrap_external.BYTECODE_SUFFIXES
+        candidates += _bootstrap_external.EXTENSION_SUFFIXES
+        for suffix in candidates:
+            try:
+                _os.lstat(base + suffix)
+            except (OSError, ValueError):
+                continue
+            rel = (dir_rel + "/" if dir_rel else "") + tail + suffix
+            _die("UNEXPECTED", rel, "not sealed (import of %r refused)" % fullname)
+
+    def tree(self):
+        """Maps every sealed directory ('' is the app root) to its sorted child names."""
+        if self._tree is None:
+            tree = {"": set()}
+            for rel in self.files:
+                parts = rel.split("/")
+                for i in range(len(parts)):
+                    tree.setdefault("/".join(parts[:i]), set()).add(parts[i])
+            self._tree = {d: sorted(c) for d, c in tree.items()}
+        return self._tree
+
+
+def _under_root(app, spec):
+    locations = []
+    if spec.origin:
+        locations.append(spec.origin)
+    locations.extend(spec.submodule_search_locations or ())
+    for location in locations:
+        try:
+            rel = app.relpath(location)
+        except (TypeError, ValueError):
+            continue
+        if rel is not None:
+            return rel
+    return None
+
+
+class SealedFinder:
+    """Serves the app's modules from sealed, verified bytes; refuses unsealed ones.
+
+    Order, mirroring CPython: built-in and frozen modules stay with their own finders;
+    sealed regular modules and packages come next (like the script directory being first on
+    sys.path); the interpreter's own path finder serves the standard library; a sealed
+    directory without __init__ is a namespace package only if nothing else has the name.
+    """
+
+    def __init__(self, app):
+        self._app = app
+
+    def find_spec(self, fullname, path=None, target=None):
+        app = self._app
+        if _imp.is_builtin(fullname) or _imp.is_frozen(fullname) or fullname == _BYTECODE_DIR:
+            return None  # (the sealed bytecode directory is no package)
+        parent = fullname.rpartition(".")[0]
+        parent_dir = _sealed_dir_of(parent) if parent else None
+        found = app.index.get(fullname)
+        if found is not None and (not parent or parent_dir is not None
+                                  or fullname == _MAIN_NAME):
+            kind, rel = found
+            if kind != "namespace" or parent:
+                return _spec(app, fullname, kind, rel)
+            spec = _bootstrap_external.PathFinder.find_spec(fullname, path)
+            if spec is not None and not _is_namespace(spec):
+                return self._checked(spec, fullname)
+            return _spec(app, fullname, kind, rel)
+        if parent_dir is not None:
+            # the parent is a sealed package: nothing else may serve its children
+            app.refuse_if_on_disk(fullname, parent_dir)
+            raise ModuleNotFoundError("No module named %r" % fullname, name=fullname)
+        spec = _bootstrap_external.PathFinder.find_spec(fullname, path)
+        if spec is not None:
+            return self._checked(spec, fullname)
+        if not parent:
+            app.refuse_if_on_disk(fullname, "")
+        return None
+
+    def _checked(self, spec, fullname):
+        rel = _under_root(self._app, spec)
+        if rel is not None:
+            _die("UNEXPECTED", rel, "not sealed (import of %r refused)" % fullname)
+        return spec
+
+    def invalidate_caches(self):
+        pass
+
+
+_NAMESPACE_LOADERS = tuple(getattr(_bootstrap_external, n) for n in
+                           ("NamespaceLoader", "_NamespaceLoader") if hasattr(_bootstrap_external, n))
+
+
+def _is_namespace(spec):
+    return spec.loader is None or isinstance(spec.loader, _NAMESPACE_LOADERS)
+
+
+def _sealed_dir_of(name):
+    """The app directory of module name if the sealed finder served it as a package."""
+    module = sys.modules.get(name)
+    loader = getattr(getattr(module, "__spec__", None), "loader", None)
+    if isinstance(loader, SealedLoader) and loader.is_package(name):
+        return loader.dir_rel
+    return None
+
+
+def _spec(app, fullname, kind, rel):
+    is_package = kind.startswith("package") or kind == "namespace"
+    loader = SealedLoader(app, fullname, kind, rel)
+    if kind == "namespace":
+        spec = _bootstrap.ModuleSpec(fullname, loader, origin=None, is_package=True)
+    else:
+        spec = _bootstrap.ModuleSpec(fullname, loader, origin=app.abspath(rel),
+                                     is_package=is_package)
+        spec.has_location = True
+        if loader.pyc_rel is not None and fullname != _MAIN_NAME:
+            spec.cached = app.abspath(loader.pyc_rel)
+    if is_package:
+        spec.submodule_search_locations = [app.abspath(loader.dir_rel)]
+    return spec
+
+
+class SealedLoader:
+    """Loads one sealed module from the bytes it verified; serves sealed data files."""
+
+    def __init__(self, app, name, kind, rel):
+        self._app = app
+        self.name = name
+        self.kind = kind
+        self.rel = rel
+        if kind == "namespace":
+            self.dir_rel = rel
+        else:
+            self.dir_rel = rel.rpartition("/")[0]
+        self.path = app.abspath(rel)
+        self.pyc_rel = app.bytecode.get(rel) if kind in ("module", "package-module") else None
+
+    def __repr__(self):
+        return "<SealedLoader %r from %r>" % (self.name, self.rel)
+
+    def create_module(self, spec):
+        if self.kind.endswith("extension"):
+            # Verified here, then loaded by path: the dynamic loader opens the file again.
+            # Closing that gap (loading a verified copy from a sealed memfd) is future work.
+            self._app.read_verified(self.rel)
+            return _imp.create_dynamic(spec)
+        return None
+
+    def exec_module(self, module):
+        if self.kind == "namespace":
+            return
+        if self.kind.endswith("extension"):
+            _imp.exec_dynamic(module)
+            return
+        exec(self.get_code(module.__name__), module.__dict__)
+
+    def get_code(self, fullname):
+        if self.kind == "namespace" or self.kind.endswith("extension"):
+            return None
+        if self.pyc_rel is not None:
+            # sealed bytecode: loaded from the verified bytes, never from __pycache__
+            code = _load_pyc(self._app.read_verified(self.pyc_rel), self.pyc_rel)
+            _imp._fix_co_filename(code, self.path)
+            return code
+        source = self._app.read_verified(self.rel)
+        return compile(source, self.path, "exec", dont_inherit=True)
+
+    def get_source(self, fullname):
+        if self.kind == "namespace" or self.kind.endswith("extension"):
+            return None
+        return _bootstrap_external.decode_source(self._app.read_verified(self.rel))
+
+    def is_package(self, fullname):
+        return self.kind.startswith("package") or self.kind == "namespace"
+
+    def get_filename(self, fullname):
+        if self.kind == "namespace":
+            raise ImportError("namespace package %r has no file" % fullname, name=fullname)
+        return self.path
+
+    def get_data(self, path):
+        """Returns the verified bytes of a sealed file given by its absolute path."""
+        rel = self._app.relpath(path)
+        if rel is None or rel not in self._app.files:
+            raise FileNotFoundError(2, "not a sealed file of this app", path)
+        return self._app.read_verified(rel)
+
+    def get_resource_reader(self, fullname):
+        _load_lazy()
+        return SealedResources(self._app, self.dir_rel)
+
+
+def _load_pyc(data, rel):
+    """The code object of verified sealed bytecode (a pyc file); refuses (exit 106) bytecode
+    compiled for another interpreter, never falling back to anything else."""
+    if data[:4] != _MAGIC:
+        _refuse("the sealed bytecode %s was compiled for another Python (magic number %s, this "
+                "interpreter's is %s): re-seal the app for the interpreter it runs with"
+                % (rel, data[:4].hex(), _MAGIC.hex()))
+    try:
+        code = marshal.loads(memoryview(data)[_PYC_HEADER:])
+    except (ValueError, EOFError, TypeError) as err:
+        _refuse("the sealed bytecode %s cannot be loaded (%s): re-seal the app" % (rel, err))
+    if type(code) is not type(_load_pyc.__code__):
+        _refuse("the sealed bytecode %s holds no code object: re-seal the app" % rel)
+    return code
+
+
+# --- start --------------------------------------------------------------------------------
+
+def _set_process_name(name):
+    if not sys.platform.startswith("linux") or not name:
+        return
+    raw = name.encode("utf-8", "replace")[:15].decode("utf-8", "ignore").encode("utf-8")
+    try:
+        fd = _os.open("/proc/self/comm", _os.O_WRONLY | _os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        _os.write(fd, raw)
+    except OSError:
+        pass
+    finally:
+        _os.close(fd)
+
+
+def _runtime_module(app, loader, app_name):
+    runtime = type(sys)("signet_runtime")
+    runtime.__doc__ = "Present when the app runs sealed under a signet loader."
+    runtime.sealed = True
+    runtime.app_root = app.root
+    runtime.loader = loader
+    runtime.app_name = app_name
+    runtime.entry = app.header["entry"]
+    runtime.level = app.header["level"]
+    runtime.manifest_files = tuple(sorted(app.files))
+    runtime.read_sealed = app.read_verified
+    return runtime
+
+
+def _strip_bootstrap_frames(tb, entry_path):
+    first = tb
+    while tb is not None and tb.tb_frame.f_code.co_filename != entry_path:
+        tb = tb.tb_next
+    return tb if tb is not None else first
+
+
+def _run_main(app, finder):
+    spec = finder.find_spec(_MAIN_NAME)
+    code = spec.loader.get_code(_MAIN_NAME)
+    main = type(sys)("__main__")
+    main.__file__ = spec.origin
+    main.__spec__ = spec
+    main.__loader__ = spec.loader
+    main.__package__ = None
+    main.__cached__ = None
+    main.__builtins__ = __builtins__
+    sys.modules["__main__"] = main
+    try:
+        exec(code, main.__dict__)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt as err:
+        # re-raised so that CPython exits the way it does on Ctrl-C (by SIGINT)
+        raise err.with_traceback(_strip_bootstrap_frames(err.__traceback__, spec.origin))
+    except BaseException as err:
+        # the printed traceback starts in the entry script, as with `python script.py`
+        err.with_traceback(_strip_bootstrap_frames(err.__traceback__, spec.origin))
+        sys.excepthook(type(err), err, err.__traceback__)
+        raise SystemExit(1)
+
+
+_lazy_part = None  # (form, bytes) of bootstrap_lazy.py until it is loaded
+
+
+def _load_lazy():
+    """Runs bootstrap_lazy.py in this module's namespace, once: its sealed bytecode when the
+    loader sent bytecode, else compiled from source."""
+    global _lazy_part
+    if _lazy_part is not None:
+        (form, data), _lazy_part = _lazy_part, None
+        if form == "pyc":
+            code = _load_pyc(data, "of the bootstrap")
+        else:
+            code = compile(data, "<signet-bootstrap-lazy>", "exec", dont_inherit=True)
+        exec(code, globals())
+
+
+def _small_int(text):
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
+def _main():
+    global _lazy_part
+    argv = sys.argv
+    if len(argv) < 10 or argv[9] != "--" or argv[2] not in ("py", "pyc"):
+        _refuse("the loader passed malformed launch arguments")
+    form, boot_len, lazy_len, pyc_len = (argv[2], _small_int(argv[3]), _small_int(argv[4]),
+                                         _small_int(argv[5]))
+    app_root, loader, app_name, args = argv[6], argv[7], argv[8], argv[10:]
+    payload = globals().pop("_signet_payload", None)
+    if (boot_len is None or lazy_len is None or pyc_len is None or type(payload) is not bytes
+            or boot_len + lazy_len + pyc_len > len(payload)):
+        _refuse("the loader passed a malformed payload")
+    _lazy_part = (form, payload[boot_len:boot_len + lazy_len])
+    start = boot_len + lazy_len
+    try:
+        header, trust, files = _parse_manifest(payload[start + pyc_len:].decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        _refuse("the sealed manifest is damaged: %s" % err)
+    pyc_blob = memoryview(payload)[start:start + pyc_len]
+    del payload
+    _check_interpreter(header, trust, app_root)
+    app = _App(app_root, header, files, pyc_blob)
+    finder = SealedFinder(app)
+    sys.meta_path.insert(0, finder)
+    sys.modules["signet_runtime"] = _runtime_module(app, loader, app_name)
+    _set_process_name(app_name)
+    sys.executable = loader
+    sys._base_executable = loader
+    # multiprocessing's command lines start with interpreter flags or -c (bootstrap_lazy.py)
+    if args and args[0][:1] == "-" and args[0] != "--":
+        _load_lazy()
+        command = _multiprocessing_command(args)
+        if command is not None:
+            _run_multiprocessing(command[0], command[1], loader)
+            return
+    sys.argv = [loader] + args
+    _run_main(app, finder)
+
+
+_main()
