@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -26,16 +25,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/signet-dev/signet/signet/internal/audit"
-	"github.com/signet-dev/signet/signet/internal/authenticode"
 	"github.com/signet-dev/signet/signet/internal/manifest"
 	"github.com/signet-dev/signet/signet/internal/payload"
-	"github.com/signet-dev/signet/signet/internal/seal"
 	"github.com/signet-dev/signet/signet/internal/signcmd"
-	"github.com/signet-dev/signet/signet/internal/stubs"
-	"github.com/signet-dev/signet/signet/internal/winresource"
 )
 
 // Exit statuses.
@@ -162,160 +156,6 @@ type listFlag []string
 
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
-const sealHelp = `Usage: signet seal --main SCRIPT [--root DIR] --python PATH [--target OS/ARCH] -o LOADER [flags]
-
-Seal the app in --root: hash every file, record the interpreter, and write LOADER, which
-verifies the app at every start and then runs SCRIPT with the interpreter.
-
-The loader checks the directory it sits in. If LOADER is written directly into --root, the
-root is the delivery. Otherwise every sealed file is copied next to LOADER, and LOADER's
-directory is the delivery (ship that directory). __pycache__ directories are refused when
-sealing in place and left out (not sealed, not copied) otherwise. Before LOADER is written,
-the delivery is checked exactly as the loader will check it; LOADER is written atomically,
-and nothing is left at its path if sealing fails.
-
-Every module and the entry script are compiled with the interpreter and sealed as
-bytecode under __signet_pyc__/X.Y/ in the delivery (the sources stay beside it), so the app
-starts without compiling anything; --no-bytecode leaves it out. A module whose source does
-not compile gets none (importing it fails as with plain Python).
-
-For a windows target, ".exe" is added to LOADER; give --python as the interpreter's path
-on the target (C:/Python311/python.exe) and --python-version. Its interpreter cannot run
-here, so no bytecode is sealed. A windows loader always gets an application manifest
-(asInvoker, long-path aware, UTF-8 code page); --company, --product, --description,
---file-version, --product-version, --copyright, --original-filename, --internal-name,
---comments and --icon add version information and an icon (windows targets only).
---require-signer CERT makes the windows loader refuse to start (exit 107) unless its own
-Authenticode signature is valid on the customer's machine and made with CERT's key; sign
-it afterwards with 'signet sign', with --timestamp, or it stops starting when CERT expires.
-
-Flags:
-`
-
-func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("seal")
-	var o seal.Options
-	var level string
-	var trust listFlag
-	fs.StringVar(&o.Main, "main", "", "entry `script`, relative to --root (required)")
-	fs.StringVar(&o.Root, "root", ".", "app root `directory`")
-	fs.StringVar(&o.Python, "python", "", "absolute `path` of the interpreter executable (required)")
-	fs.StringVar(&o.Target, "target", runtime.GOOS+"/"+runtime.GOARCH, "`os/arch` of the loader: "+strings.Join(stubs.Targets, ", "))
-	fs.StringVar(&o.Output, "o", "", "`path` of the loader to write (required)")
-	fs.StringVar(&level, "level", string(manifest.LevelEnforce), "enforce (refuse to start on any problem) or warn (report, then start; development only)")
-	fs.BoolVar(&o.SealRuntime, "seal-runtime", false, "also seal the interpreter's own files and pin its digest")
-	fs.StringVar(&o.PythonVersion, "python-version", "", "interpreter `X.Y`: required for a target that cannot run here, else checked")
-	fs.StringVar(&o.PythonSHA256, "python-sha256", "", "pin the interpreter executable's `sha256` (64 hex digits)")
-	fs.Var(&trust, "python-trust", "trusted interpreter `path` (repeatable): replaces the paths asked from the interpreter")
-	fs.StringVar(&o.Stub, "stub", "", "prebuilt loader stub `file` (default: build it once with the local Go toolchain)")
-	fs.BoolVar(&o.NoBytecode, "no-bytecode", false, "seal no bytecode: modules are compiled from their verified source at every import")
-	var info winresource.Info
-	var icon, requireSigner string
-	resFlags := []struct {
-		p          *string
-		name, what string
-	}{
-		{&info.CompanyName, "company", "company `name` (windows version information)"},
-		{&info.ProductName, "product", "product `name` (windows version information)"},
-		{&info.FileDescription, "description", "file `description` Explorer shows (windows version information)"},
-		{&info.FileVersion, "file-version", "file `version` 1.2.3 or 1.2.3.4 (windows version information)"},
-		{&info.ProductVersion, "product-version", "product `version` 1.2.3 or 1.2.3.4 (windows version information)"},
-		{&info.LegalCopyright, "copyright", "copyright `notice` (windows version information)"},
-		{&info.OriginalFilename, "original-filename", "original file `name`, e.g. hello.exe (windows version information)"},
-		{&info.InternalName, "internal-name", "internal `name` (windows version information)"},
-		{&info.Comments, "comments", "`comments` (windows version information)"},
-	}
-	for _, f := range resFlags {
-		fs.StringVar(f.p, f.name, "", f.what)
-	}
-	fs.StringVar(&icon, "icon", "", "application icon `file`, .ico or .png of at most 256x256 (windows)")
-	fs.StringVar(&requireSigner, "require-signer", "", "vendor certificate `file` (PEM or DER): the windows loader starts only when signed with its key")
-	if code := parse(fs, args, sealHelp, stdout, stderr); code >= 0 {
-		return code
-	}
-	switch {
-	case fs.NArg() > 0:
-		return usageError(stderr, "seal", "unexpected argument %q (flags go before arguments; seal takes none)", fs.Arg(0))
-	case o.Main == "":
-		return usageError(stderr, "seal", "--main is required: the entry script, relative to --root")
-	case o.Python == "":
-		return usageError(stderr, "seal", "--python is required: the absolute path of the interpreter executable")
-	case o.Output == "":
-		return usageError(stderr, "seal", "-o is required: the path of the loader to write, e.g. dist/hello")
-	case level != string(manifest.LevelEnforce) && level != string(manifest.LevelWarn):
-		return usageError(stderr, "seal", "--level %q: want enforce or warn", level)
-	}
-	if _, _, err := stubs.ParseTarget(o.Target); err != nil {
-		return usageError(stderr, "seal", "--target: %v", err)
-	}
-	goos, _, _ := stubs.ParseTarget(o.Target)
-	resourcesGiven := icon != ""
-	for _, f := range resFlags {
-		resourcesGiven = resourcesGiven || *f.p != ""
-	}
-	if goos != "windows" && resourcesGiven {
-		return usageError(stderr, "seal", "--company, --product, --description, --file-version, --product-version, --copyright, --original-filename, --internal-name, --comments and --icon are for a windows target, not %s", o.Target)
-	}
-	if goos != "windows" && requireSigner != "" {
-		return usageError(stderr, "seal", "--require-signer is for a windows target: %s has no signature check for executables, so the loader could never start", o.Target)
-	}
-	if icon != "" {
-		b, err := readLimited(icon, winresource.MaxIconSize)
-		if err != nil {
-			return failure(stderr, "seal", fmt.Errorf("--icon: %w", err))
-		}
-		info.Icon = b
-	}
-	if resourcesGiven {
-		o.Resources = &info
-	}
-	var signerCert *x509.Certificate
-	if requireSigner != "" {
-		cert, err := readCertificate(requireSigner)
-		if err != nil {
-			return failure(stderr, "seal", fmt.Errorf("--require-signer: %w", err))
-		}
-		if err := authenticode.CheckSigningCert(cert, time.Now()); err != nil {
-			return failure(stderr, "seal", fmt.Errorf("--require-signer %s: %w", requireSigner, err))
-		}
-		pin := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-		o.RequireSigner, signerCert = &pin, cert
-	}
-	o.Level = manifest.Level(level)
-	o.PythonTrust = trust
-	o.CopyApp = true
-	res, err := seal.Seal(ctx, o)
-	if err != nil {
-		return failure(stderr, "seal", err)
-	}
-	for _, s := range res.Skipped {
-		fmt.Fprintf(stderr, "signet seal: note: left out %s (bytecode; not sealed, not copied)\n", s)
-	}
-	if res.BytecodeNote != "" {
-		fmt.Fprintf(stderr, "signet seal: note: %s\n", res.BytecodeNote)
-	}
-	for _, s := range res.NotCompiled {
-		fmt.Fprintf(stderr, "signet seal: note: no sealed bytecode for %s\n", s)
-	}
-	fmt.Fprintf(stdout, "sealed %s: %d files, entry %s, level %s, target %s, Python %s at %s\n",
-		res.Loader, len(res.Manifest.Files), res.Manifest.Entry, res.Manifest.Level, o.Target,
-		res.Manifest.PythonVersion, res.Manifest.PythonPath)
-	if res.Bytecode > 0 {
-		fmt.Fprintf(stdout, "sealed bytecode: %d files under __signet_pyc__/%s\n", res.Bytecode, res.Manifest.PythonVersion)
-	}
-	if res.Copied > 0 {
-		fmt.Fprintf(stdout, "copied %s next to the loader: ship its whole directory\n", plural(res.Copied, "app file"))
-	}
-	if signerCert != nil {
-		fmt.Fprintf(stdout, "the loader starts only when signed with the key of %s (sha256 %x); sign it with signet sign --timestamp URL\n",
-			signerCert.Subject, *o.RequireSigner)
-	}
-	if res.Manifest.Level == manifest.LevelWarn {
-		fmt.Fprintf(stderr, "signet seal: warning: level warn: the loader reports problems but still starts the app; do not deliver it\n")
-	}
-	return exitOK
-}
 
 // readLimited reads a regular file of at most limit bytes.
 func readLimited(path string, limit int64) ([]byte, error) {
