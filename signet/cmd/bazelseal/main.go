@@ -1,22 +1,22 @@
 // Command bazelseal is the helper the signet Bazel rules run inside their seal action. It
-// seals exactly the files the action declares (no directory walk, no network, no environment,
-// no probing of any interpreter), and writes three outputs: the loader, its canonical
-// manifest, and the delivery archive (the loader plus the app tree as it is installed, as a
+// runs signet's one seal pipeline (signet/internal/seal, as `signet seal` does) on exactly
+// the files the action declares (no directory walk, no network, no environment, no probing
+// of the sealed interpreter), and writes three outputs: the loader, its canonical manifest,
+// and the delivery archive (the loader plus the app tree as it is installed, as a
 // reproducible tar).
 //
-// For a Windows target it first writes the loader's resources (application manifest always;
-// version information and icon when given, with {KEY} placeholders taken from the workspace
-// status files when stamping: see resources.go), as `signet seal` does.
+// For a Windows target the seal first writes the loader's resources (application manifest
+// always; version information and icon when given, with {KEY} placeholders taken from the
+// workspace status files when stamping: see resources.go).
 //
 // It takes its arguments from a params file (Bazel's "multiline" format: one argument per
 // line), so that the input list of a large app never reaches a command line:
 //
 //	bazelseal @params
 //
-// The interpreter is the target machine's, taken as given (path, version, trust paths), as
-// `signet seal` does for a foreign target. Sealed bytecode is compiled only when the action
-// declares an interpreter to compile it with (--bytecode-python), which must be the same
-// Python version as the target's.
+// The interpreter is the target machine's, taken as given (path, version, trust paths).
+// Sealed bytecode is compiled only when the action declares an interpreter to compile it
+// with (--bytecode-python), which must be the same Python version as the target's.
 package main
 
 import (
@@ -28,6 +28,12 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/signet-dev/signet/signet/internal/atomicfile"
+	"github.com/signet-dev/signet/signet/internal/cliflag"
+	"github.com/signet-dev/signet/signet/internal/manifest"
+	"github.com/signet-dev/signet/signet/internal/platform"
+	"github.com/signet-dev/signet/signet/internal/seal"
 )
 
 // Exit codes.
@@ -41,11 +47,13 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stderr))
 }
 
-// listFlag is a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+// request is one seal action: the seal options and where the outputs go.
+type request struct {
+	opts                                seal.Options
+	level                               string
+	outLoader, outManifest, outDelivery string
+	resources                           resourceRequest // windows only
+}
 
 func run(ctx context.Context, args []string, stderr io.Writer) int {
 	args, err := expandParams(args)
@@ -55,29 +63,29 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("bazelseal", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var o request
-	var srcs, apps, trust listFlag
-	fs.StringVar(&o.target, "target", "", "`os/arch` of the loader (required)")
-	fs.StringVar(&o.stub, "stub", "", "loader stub `file` for the target (required)")
-	fs.StringVar(&o.python, "python", "", "absolute `path` of the interpreter on the target (required)")
-	fs.StringVar(&o.pythonVersion, "python-version", "", "interpreter `X.Y` (required)")
-	fs.StringVar(&o.pythonSHA256, "python-sha256", "", "pin of the interpreter executable's `sha256`")
+	var r request
+	o := &r.opts
+	var srcs, apps, trust, status cliflag.List
+	fs.StringVar(&o.Target, "target", "", "`os/arch` of the loader (required): "+platform.Names())
+	fs.StringVar(&o.Stub, "stub", "", "loader stub `file` for the target (required)")
+	fs.StringVar(&o.Python, "python", "", "absolute `path` of the interpreter on the target (required)")
+	fs.StringVar(&o.PythonVersion, "python-version", "", "interpreter `X.Y` (required)")
+	fs.StringVar(&o.PythonSHA256, "python-sha256", "", "pin of the interpreter executable's `sha256`")
 	fs.Var(&trust, "python-trust", "trusted interpreter `path` on the target (repeatable; default: a standard installation's)")
-	fs.StringVar(&o.level, "level", "enforce", "enforce or warn")
-	fs.StringVar(&o.main, "main", "", "app `path` of the entry script (required)")
-	fs.StringVar(&o.loaderName, "loader-name", "", "file `name` of the loader in the delivery, without .exe (required)")
-	fs.StringVar(&o.bytecodePython, "bytecode-python", "", "interpreter `file` that compiles sealed bytecode in the action (optional)")
+	fs.StringVar(&r.level, "level", string(manifest.LevelEnforce), "enforce or warn")
+	fs.StringVar(&o.Main, "main", "", "app `path` of the entry script (required)")
+	fs.StringVar(&o.LoaderName, "loader-name", "", "file `name` of the loader in the delivery, without .exe (required)")
+	fs.StringVar(&o.BytecodePython, "bytecode-python", "", "interpreter `file` that compiles sealed bytecode in the action (optional)")
 	fs.Var(&srcs, "src", "input `file` (repeatable; pairs with the --app of the same position)")
 	fs.Var(&apps, "app", "app `path` of the --src of the same position (repeatable)")
-	fs.StringVar(&o.outLoader, "out-loader", "", "`path` of the loader to write (required)")
-	fs.StringVar(&o.outManifest, "out-manifest", "", "`path` of the canonical manifest to write (required)")
-	fs.StringVar(&o.outDelivery, "out-delivery", "", "`path` of the delivery tar to write (required)")
-	o.resources.values = map[string]*string{}
-	for _, f := range resourceFields {
-		o.resources.values[f.flag] = fs.String(f.flag, "", f.what+" (windows version information; {KEY} takes a workspace status value)")
+	fs.StringVar(&r.outLoader, "out-loader", "", "`path` of the loader to write (required)")
+	fs.StringVar(&r.outManifest, "out-manifest", "", "`path` of the canonical manifest to write (required)")
+	fs.StringVar(&r.outDelivery, "out-delivery", "", "`path` of the delivery tar to write (required)")
+	r.resources.values = map[string]*string{}
+	for _, f := range seal.ResourceFields {
+		r.resources.values[f.Flag] = fs.String(f.Flag, "", f.What+" (windows version information; {KEY} takes a workspace status value)")
 	}
-	fs.StringVar(&o.resources.icon, "icon", "", "application icon `file`, .ico or .png (windows)")
-	var status listFlag
+	fs.StringVar(&r.resources.icon, "icon", "", "application icon `file`, .ico or .png (windows)")
 	fs.Var(&status, "status-file", "workspace status `file` (repeatable): stamping is on; {KEY} in a resource value takes its value")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -93,24 +101,57 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bazelseal: %d --src but %d --app: they come in pairs\n", len(srcs), len(apps))
 		return exitUsage
 	}
-	for name, v := range map[string]string{"--target": o.target, "--stub": o.stub, "--python": o.python,
-		"--python-version": o.pythonVersion, "--main": o.main, "--loader-name": o.loaderName,
-		"--out-loader": o.outLoader, "--out-manifest": o.outManifest, "--out-delivery": o.outDelivery} {
-		if v == "" {
-			fmt.Fprintf(stderr, "bazelseal: %s is required\n", name)
+	for _, req := range []struct{ name, value string }{{"--target", o.Target}, {"--stub", o.Stub},
+		{"--python", o.Python}, {"--python-version", o.PythonVersion}, {"--main", o.Main},
+		{"--loader-name", o.LoaderName}, {"--out-loader", r.outLoader}, {"--out-manifest", r.outManifest},
+		{"--out-delivery", r.outDelivery}} {
+		if req.value == "" {
+			fmt.Fprintf(stderr, "bazelseal: %s is required\n", req.name)
 			return exitUsage
 		}
 	}
+	o.Files = make([]seal.Input, len(srcs))
 	for i := range srcs {
-		o.inputs = append(o.inputs, input{src: srcs[i], app: apps[i]})
+		o.Files[i] = seal.Input{Src: srcs[i], App: apps[i]}
 	}
-	o.trust = trust
-	o.resources.statusFile = status
-	if err := sealAction(ctx, &o); err != nil {
+	o.PythonTrust = trust
+	o.Level = manifest.Level(r.level)
+	o.PythonAsGiven = true
+	r.resources.statusFile = status
+	if err := sealAction(ctx, &r); err != nil {
 		fmt.Fprintf(stderr, "bazelseal: %v\n", err)
 		return exitError
 	}
 	return exitOK
+}
+
+// sealAction runs the seal pipeline and writes the three outputs, each atomically.
+func sealAction(ctx context.Context, r *request) error {
+	p, err := platform.Parse(r.opts.Target)
+	if err != nil {
+		return fmt.Errorf("--target: %w", err)
+	}
+	if r.resources.given() {
+		if !p.Windows() {
+			return errors.New(seal.ResourceFlagsError(p.String()))
+		}
+		info, err := r.resources.info()
+		if err != nil {
+			return err
+		}
+		r.opts.Resources = &info
+	}
+	d, err := seal.Build(ctx, r.opts)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteBytes(r.outLoader, 0o755, d.Loader); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteBytes(r.outManifest, 0o644, d.Encoded); err != nil {
+		return err
+	}
+	return atomicfile.Write(r.outDelivery, 0o644, d.WriteTar)
 }
 
 // expandParams replaces an argument "@FILE" by the lines of FILE (one argument per line).

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signet-dev/signet/signet/internal/manifest"
 	"github.com/signet-dev/signet/signet/internal/payload"
@@ -57,10 +58,10 @@ func TestSealAction(t *testing.T) {
 		wantErr string // "" means success
 	}{
 		{"ok", append(append([]string{}, base...), inputs...), ""},
-		{"main missing", append(append([]string{}, base[:8]...), append([]string{"--main", "nope.py"}, append(base[10:], inputs...)...)...), "--main nope.py is not among the sealed files"},
+		{"main missing", append(append([]string{}, base[:8]...), append([]string{"--main", "nope.py"}, append(base[10:], inputs...)...)...), "--main nope.py is not a file of the app"},
 		{"path leaves root", append(append([]string{}, base...), "--src", stub, "--app", "../x"), "app file"},
 		{"twice", append(append(append([]string{}, base...), inputs...), "--src", stub, "--app", "main.py"), "app path main.py is given twice"},
-		{"reserved", append(append(append([]string{}, base...), inputs...), "--src", stub, "--app", "__signet_pyc__/x"), "reserved for sealed bytecode"},
+		{"reserved", append(append(append([]string{}, base...), inputs...), "--src", stub, "--app", "__signet_pyc__/x"), "is reserved for the sealed bytecode"},
 		{"windows python for linux", append(append([]string{}, base...), append(inputs, "--python", "C:/Python311/python.exe")...), "is a Windows path"},
 	}
 	for _, tc := range tests {
@@ -114,7 +115,7 @@ func TestSealAction(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h.Uid != 0 || h.Gid != 0 || !h.ModTime.Equal(deliveryMtime) {
+		if h.Uid != 0 || h.Gid != 0 || !h.ModTime.Equal(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)) {
 			t.Errorf("%s: owner %d:%d mtime %v", h.Name, h.Uid, h.Gid, h.ModTime)
 		}
 		got = append(got, h.Name+" "+h.FileInfo().Mode().String())

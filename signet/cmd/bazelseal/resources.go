@@ -3,32 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"regexp"
 	"strings"
 
+	"github.com/signet-dev/signet/signet/internal/limitread"
+	"github.com/signet-dev/signet/signet/internal/seal"
 	"github.com/signet-dev/signet/signet/internal/winresource"
 )
-
-// resourceFields are the version-information flags, in the order of winresource.Info.
-var resourceFields = []struct {
-	flag, what string
-	version    bool // FileVersion or ProductVersion: 1.2.3 or 1.2.3.4
-	field      func(*winresource.Info) *string
-}{
-	{"company", "company `name`", false, func(i *winresource.Info) *string { return &i.CompanyName }},
-	{"product", "product `name`", false, func(i *winresource.Info) *string { return &i.ProductName }},
-	{"description", "file `description`", false, func(i *winresource.Info) *string { return &i.FileDescription }},
-	{"file-version", "file `version` 1.2.3 or 1.2.3.4", true, func(i *winresource.Info) *string { return &i.FileVersion }},
-	{"product-version", "product `version` 1.2.3 or 1.2.3.4", true, func(i *winresource.Info) *string { return &i.ProductVersion }},
-	{"copyright", "copyright `notice`", false, func(i *winresource.Info) *string { return &i.LegalCopyright }},
-	{"original-filename", "original file `name`", false, func(i *winresource.Info) *string { return &i.OriginalFilename }},
-	{"internal-name", "internal `name`", false, func(i *winresource.Info) *string { return &i.InternalName }},
-	{"comments", "`comments`", false, func(i *winresource.Info) *string { return &i.Comments }},
-}
 
 // unstampedVersion replaces a version field that names a status key when the build is not
 // stamped: fixed, so unstamped builds stay reproducible.
@@ -45,17 +27,9 @@ const maxStatusFile = 1 << 20
 func readStatus(files []string) (map[string]string, error) {
 	status := map[string]string{}
 	for _, name := range files {
-		f, err := os.Open(name)
+		b, err := limitread.File(name, maxStatusFile)
 		if err != nil {
 			return nil, fmt.Errorf("reading the workspace status: %w", err)
-		}
-		b, err := io.ReadAll(io.LimitReader(f, maxStatusFile+1))
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("reading the workspace status %s: %w", name, err)
-		}
-		if len(b) > maxStatusFile {
-			return nil, fmt.Errorf("the workspace status %s is larger than %d bytes", name, maxStatusFile)
 		}
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		sc.Buffer(make([]byte, 64<<10), maxStatusFile)
@@ -131,12 +105,12 @@ func (r *resourceRequest) info() (winresource.Info, error) {
 		}
 		status = s
 	}
-	for _, f := range resourceFields {
-		v, err := expand(*r.values[f.flag], f.flag, f.version, status)
+	for _, f := range seal.ResourceFields {
+		v, err := expand(*r.values[f.Flag], f.Flag, f.Version, status)
 		if err != nil {
 			return info, err
 		}
-		*f.field(&info) = v
+		*f.Field(&info) = v
 	}
 	if r.icon != "" {
 		b, err := readIcon(r.icon)
@@ -152,33 +126,9 @@ func (r *resourceRequest) info() (winresource.Info, error) {
 }
 
 func readIcon(name string) ([]byte, error) {
-	f, err := os.Open(name)
+	b, err := limitread.File(name, winresource.MaxIconSize)
 	if err != nil {
 		return nil, fmt.Errorf("--icon: %w", err)
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, winresource.MaxIconSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("--icon: reading %s: %w", name, err)
-	}
-	if len(b) > winresource.MaxIconSize {
-		return nil, fmt.Errorf("--icon: %s is larger than %d bytes", name, winresource.MaxIconSize)
-	}
 	return b, nil
 }
-
-// applyResources writes the resources into a Windows stub: the application manifest always,
-// the version information and icon when given.
-func applyResources(stub []byte, r *resourceRequest) ([]byte, error) {
-	info, err := r.info()
-	if err != nil {
-		return nil, err
-	}
-	out, err := winresource.Apply(stub, info)
-	if err != nil {
-		return nil, fmt.Errorf("writing the windows resources into the stub: %w", err)
-	}
-	return out, nil
-}
-
-var errResourcesNotWindows = errors.New("--company, --product, --description, --file-version, --product-version, --copyright, --original-filename, --internal-name, --comments and --icon are for a windows target")

@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/signet-dev/signet/signet/internal/authenticode"
+	"github.com/signet-dev/signet/signet/internal/cliflag"
+	"github.com/signet-dev/signet/signet/internal/limitread"
 	"github.com/signet-dev/signet/signet/internal/manifest"
+	"github.com/signet-dev/signet/signet/internal/platform"
 	"github.com/signet-dev/signet/signet/internal/seal"
-	"github.com/signet-dev/signet/signet/internal/stubs"
 	"github.com/signet-dev/signet/signet/internal/winresource"
 )
 
@@ -51,11 +52,11 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("seal")
 	var o seal.Options
 	var level string
-	var trust listFlag
+	var trust cliflag.List
 	fs.StringVar(&o.Main, "main", "", "entry `script`, relative to --root (required)")
 	fs.StringVar(&o.Root, "root", ".", "app root `directory`")
 	fs.StringVar(&o.Python, "python", "", "absolute `path` of the interpreter executable (required)")
-	fs.StringVar(&o.Target, "target", runtime.GOOS+"/"+runtime.GOARCH, "`os/arch` of the loader: "+strings.Join(stubs.Targets, ", "))
+	fs.StringVar(&o.Target, "target", runtime.GOOS+"/"+runtime.GOARCH, "`os/arch` of the loader: "+platform.Names())
 	fs.StringVar(&o.Output, "o", "", "`path` of the loader to write (required)")
 	fs.StringVar(&level, "level", string(manifest.LevelEnforce), "enforce (refuse to start on any problem) or warn (report, then start; development only)")
 	fs.BoolVar(&o.SealRuntime, "seal-runtime", false, "also seal the interpreter's own files and pin its digest")
@@ -66,22 +67,8 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.NoBytecode, "no-bytecode", false, "seal no bytecode: modules are compiled from their verified source at every import")
 	var info winresource.Info
 	var icon, requireSigner string
-	resFlags := []struct {
-		p          *string
-		name, what string
-	}{
-		{&info.CompanyName, "company", "company `name` (windows version information)"},
-		{&info.ProductName, "product", "product `name` (windows version information)"},
-		{&info.FileDescription, "description", "file `description` Explorer shows (windows version information)"},
-		{&info.FileVersion, "file-version", "file `version` 1.2.3 or 1.2.3.4 (windows version information)"},
-		{&info.ProductVersion, "product-version", "product `version` 1.2.3 or 1.2.3.4 (windows version information)"},
-		{&info.LegalCopyright, "copyright", "copyright `notice` (windows version information)"},
-		{&info.OriginalFilename, "original-filename", "original file `name`, e.g. hello.exe (windows version information)"},
-		{&info.InternalName, "internal-name", "internal `name` (windows version information)"},
-		{&info.Comments, "comments", "`comments` (windows version information)"},
-	}
-	for _, f := range resFlags {
-		fs.StringVar(f.p, f.name, "", f.what)
+	for _, f := range seal.ResourceFields {
+		fs.StringVar(f.Field(&info), f.Flag, "", f.What+" (windows version information)")
 	}
 	fs.StringVar(&icon, "icon", "", "application icon `file`, .ico or .png of at most 256x256 (windows)")
 	fs.StringVar(&requireSigner, "require-signer", "", "vendor certificate `file` (PEM or DER): the windows loader starts only when signed with its key")
@@ -100,22 +87,23 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case level != string(manifest.LevelEnforce) && level != string(manifest.LevelWarn):
 		return usageError(stderr, "seal", "--level %q: want enforce or warn", level)
 	}
-	if _, _, err := stubs.ParseTarget(o.Target); err != nil {
+	target, err := platform.Parse(o.Target)
+	if err != nil {
 		return usageError(stderr, "seal", "--target: %v", err)
 	}
-	goos, _, _ := stubs.ParseTarget(o.Target)
+	goos := target.GOOS
 	resourcesGiven := icon != ""
-	for _, f := range resFlags {
-		resourcesGiven = resourcesGiven || *f.p != ""
+	for _, f := range seal.ResourceFields {
+		resourcesGiven = resourcesGiven || *f.Field(&info) != ""
 	}
 	if goos != "windows" && resourcesGiven {
-		return usageError(stderr, "seal", "--company, --product, --description, --file-version, --product-version, --copyright, --original-filename, --internal-name, --comments and --icon are for a windows target, not %s", o.Target)
+		return usageError(stderr, "seal", "%s", seal.ResourceFlagsError(o.Target))
 	}
 	if goos != "windows" && requireSigner != "" {
 		return usageError(stderr, "seal", "--require-signer is for a windows target: %s has no signature check for executables, so the loader could never start", o.Target)
 	}
 	if icon != "" {
-		b, err := readLimited(icon, winresource.MaxIconSize)
+		b, err := limitread.File(icon, winresource.MaxIconSize)
 		if err != nil {
 			return failure(stderr, "seal", fmt.Errorf("--icon: %w", err))
 		}
@@ -138,7 +126,6 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	o.Level = manifest.Level(level)
 	o.PythonTrust = trust
-	o.CopyApp = true
 	res, err := seal.Seal(ctx, o)
 	if err != nil {
 		return failure(stderr, "seal", err)

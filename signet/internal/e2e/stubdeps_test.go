@@ -6,12 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// stubTargets are the platforms the loader stub is built for.
-var stubTargets = []struct{ goos, goarch string }{
-	{"linux", "amd64"}, {"linux", "arm64"}, {"windows", "amd64"}, {"windows", "arm64"},
-}
+	"github.com/signet-dev/signet/signet/internal/platform"
+)
 
 // TestStubDependencies checks, for every target, that the loader stub builds with cgo off
 // and imports only the standard library and the stub packages listed in docs/design.md.
@@ -19,13 +16,14 @@ func TestStubDependencies(t *testing.T) {
 	root := repoRootForTest(t)
 	const module = "github.com/signet-dev/signet/signet/"
 	allowed := map[string]bool{}
-	for _, p := range []string{"manifest", "apppath", "payload", "treecheck", "interp", "launch", "auditlog", "loader", "cmd/loader"} {
+	for _, p := range []string{"internal/manifest", "internal/apppath", "internal/payload", "internal/pefile",
+		"internal/treecheck", "internal/interp", "internal/launch", "internal/auditlog", "internal/loader", "cmd/loader"} {
 		allowed[module+p] = true
 	}
-	for _, target := range stubTargets {
-		t.Run(target.goos+"_"+target.goarch, func(t *testing.T) {
+	for _, target := range platform.All {
+		t.Run(target.Key(), func(t *testing.T) {
 			t.Parallel()
-			env := append(os.Environ(), "CGO_ENABLED=0", "GOOS="+target.goos, "GOARCH="+target.goarch)
+			env := append(os.Environ(), "CGO_ENABLED=0", "GOOS="+target.GOOS, "GOARCH="+target.GOARCH)
 
 			list := exec.Command(goTool(), "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}}", "./signet/cmd/loader")
 			list.Dir, list.Env = root, env
@@ -51,7 +49,7 @@ func TestStubDependencies(t *testing.T) {
 			build := exec.Command(goTool(), "build", "-trimpath", "-o", filepath.Join(t.TempDir(), "stub"), "./signet/cmd/loader")
 			build.Dir, build.Env = root, env
 			if out, err := build.CombinedOutput(); err != nil {
-				t.Errorf("CGO_ENABLED=0 GOOS=%s GOARCH=%s go build ./signet/cmd/loader: %v\n%s", target.goos, target.goarch, err, out)
+				t.Errorf("CGO_ENABLED=0 GOOS=%s GOARCH=%s go build ./signet/cmd/loader: %v\n%s", target.GOOS, target.GOARCH, err, out)
 			}
 		})
 	}

@@ -9,9 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
+	"github.com/signet-dev/signet/signet/internal/atomicfile"
 	"github.com/signet-dev/signet/signet/internal/bytecode"
 	"github.com/signet-dev/signet/signet/internal/launch"
 	"github.com/signet-dev/signet/signet/internal/manifest"
@@ -24,25 +26,40 @@ type generated struct {
 	data []byte
 }
 
-// bytecodePlan says whether a seal compiles sealed bytecode, and why not.
-func bytecodePlan(o *Options, l *layout) (bool, string) {
+// bytecodeCompiler returns the interpreter that compiles the sealed bytecode, or "" and
+// why none is sealed: BytecodePython when given (checked to be the sealed X.Y version), else
+// the sealed interpreter when it was probed here.
+func bytecodeCompiler(ctx context.Context, o *Options, l *layout, in *interpreter) (string, string, error) {
 	switch {
 	case o.NoBytecode:
-		return false, "sealed bytecode: off (--no-bytecode): modules are compiled from their verified source at every import"
-	case !isHost(l.goos, l.goarch):
-		return false, fmt.Sprintf("sealed bytecode: off: the %s/%s interpreter cannot run here to compile it (seal on a %s/%s machine for faster starts)", l.goos, l.goarch, l.goos, l.goarch)
-	case !o.CopyApp && !l.inPlace:
-		return false, "sealed bytecode: off: signet writes no delivery directory to put it in (the app is not copied)"
+		return "", "sealed bytecode: off (--no-bytecode): modules are compiled from their verified source at every import", nil
+	case o.BytecodePython != "":
+		abs, err := filepath.Abs(o.BytecodePython)
+		if err != nil {
+			return "", "", fmt.Errorf("--bytecode-python: %w", err)
+		}
+		probed, err := runProbe(ctx, abs, runtime.GOOS)
+		if err != nil {
+			return "", "", fmt.Errorf("--bytecode-python: %w", err)
+		}
+		if probed.version != in.version {
+			return "", "", fmt.Errorf("--bytecode-python %s is Python %s, but the sealed interpreter is %s: bytecode is version-specific; give a Python %s", o.BytecodePython, probed.version, in.version, in.version)
+		}
+		return abs, "", nil
+	case in.exe != "":
+		return in.exe, "", nil
+	case o.PythonAsGiven:
+		return "", "sealed bytecode: off: the interpreter is taken as given and not run here, and no --bytecode-python compiles it", nil
 	}
-	return true, ""
+	return "", fmt.Sprintf("sealed bytecode: off: the %s/%s interpreter cannot run here to compile it (seal on a %s/%s machine for faster starts)", l.goos, l.goarch, l.goos, l.goarch), nil
 }
 
 // compileBytecode compiles the bootstrap and every module and entry script (the bytes in
 // sources, which are the bytes that were hashed) with the sealed interpreter, and returns
 // the bytecode files to seal and write. A module whose source does not compile gets no
 // bytecode (it fails at import, as with plain Python); it is listed in notCompiled.
-func compileBytecode(ctx context.Context, in *interpreter, sources map[string][]byte) (files []manifest.File, out []generated, notCompiled []string, err error) {
-	parts := launch.BootstrapParts(in.version)
+func compileBytecode(ctx context.Context, python, version string, sources map[string][]byte) (files []manifest.File, out []generated, notCompiled []string, err error) {
+	parts := launch.BootstrapParts(version)
 	apps := make([]string, 0, len(sources))
 	for app := range sources {
 		apps = append(apps, app)
@@ -55,7 +72,7 @@ func compileBytecode(ctx context.Context, in *interpreter, sources map[string][]
 	for _, app := range apps {
 		list = append(list, bytecode.Source{Filename: app, Data: sources[app]})
 	}
-	compiled, err := bytecode.Compile(ctx, in.exe, list)
+	compiled, err := bytecode.Compile(ctx, python, list)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("sealed bytecode: %w", err)
 	}
@@ -63,7 +80,7 @@ func compileBytecode(ctx context.Context, in *interpreter, sources map[string][]
 		var app string
 		if i < len(parts) {
 			if c.Err != "" {
-				return nil, nil, nil, fmt.Errorf("sealed bytecode: the bootstrap does not compile with %s: %s", in.exe, c.Err)
+				return nil, nil, nil, fmt.Errorf("sealed bytecode: the bootstrap does not compile with %s: %s", python, c.Err)
 			}
 			app = parts[i].Path
 		} else {
@@ -72,7 +89,7 @@ func compileBytecode(ctx context.Context, in *interpreter, sources map[string][]
 				notCompiled = append(notCompiled, src+": "+c.Err)
 				continue
 			}
-			app = launch.BytecodePath(in.version, src)
+			app = launch.BytecodePath(version, src)
 		}
 		files = append(files, manifest.File{Path: app, Size: int64(len(c.Pyc)), SHA256: sha256.Sum256(c.Pyc), Role: manifest.RoleBytecode})
 		out = append(out, generated{app: app, data: c.Pyc})
@@ -95,7 +112,7 @@ func writeGenerated(dir string, gen []generated) error {
 			return fmt.Errorf("writing sealed bytecode %s: %s is not a regular file", g.app, dest)
 		}
 		data := g.data
-		if err := writeAtomicLater(dest, 0o644, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+		if err := atomicfile.WriteWith(dest, 0o644, atomicfile.Options{NoSync: true}, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 			return fmt.Errorf("writing sealed bytecode %s: %w", g.app, err)
 		}
 	}

@@ -15,11 +15,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/signet-dev/signet/signet/internal/apppath"
+	"github.com/signet-dev/signet/signet/internal/sorted"
 )
 
 // interpreter is what the manifest records about the interpreter, plus what a
@@ -101,7 +101,7 @@ func resolveInterpreter(ctx context.Context, o *Options, goos, goarch string) (*
 	}
 	var in *interpreter
 	var err error
-	if isHost(goos, goarch) {
+	if isHost(goos, goarch) && !o.PythonAsGiven {
 		in, err = probeInterpreter(ctx, o, goos, pin)
 	} else {
 		in, err = foreignInterpreter(o, goos, goarch, pin)
@@ -112,7 +112,7 @@ func resolveInterpreter(ctx context.Context, o *Options, goos, goarch string) (*
 	if trust != nil {
 		in.trust = trust
 	}
-	in.trust = sortedUnique(in.trust)
+	in.trust = sorted.Unique(in.trust)
 	return in, nil
 }
 
@@ -143,6 +143,9 @@ func foreignInterpreter(o *Options, goos, goarch string, pin *[32]byte) (*interp
 		return nil, fmt.Errorf("--python: %w", err)
 	}
 	if o.PythonVersion == "" {
+		if o.PythonAsGiven {
+			return nil, errors.New("--python-version is required: the interpreter is taken as given, not run here to ask it")
+		}
 		return nil, fmt.Errorf("--python-version is required for a %s/%s target: its interpreter cannot be run here to ask it", goos, goarch)
 	}
 	if o.SealRuntime {
@@ -332,18 +335,4 @@ func parseProbe(out []byte, goos string) (*interpreter, error) {
 		return nil, errors.New("it printed no version")
 	}
 	return in, nil
-}
-
-// sortedUnique returns s sorted, without duplicates.
-func sortedUnique(s []string) []string {
-	out := append([]string(nil), s...)
-	sort.Strings(out)
-	n := 0
-	for i, v := range out {
-		if i == 0 || v != out[n-1] {
-			out[n] = v
-			n++
-		}
-	}
-	return out[:n]
 }

@@ -1,5 +1,7 @@
-// Package seal builds the manifest of a Python app, attaches it to a loader stub, and writes
-// the sealed loader, atomically, into the directory that becomes the app's delivery.
+// Package seal is signet's one seal pipeline: it builds the manifest of a Python app,
+// attaches it to a loader stub, and produces the delivery. `signet seal` (Seal: the app is
+// written into a delivery directory) and the Bazel helper (Build, then Delivery.WriteTar) both
+// run it, so they check the same things and say the same words.
 //
 // The loader verifies the app tree in the directory it sits in. So either the loader is
 // written directly into the app root (the root is the delivery), or the sealed files are
@@ -23,8 +25,10 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/signet-dev/signet/signet/internal/apppath"
 	"github.com/signet-dev/signet/signet/internal/manifest"
 	"github.com/signet-dev/signet/signet/internal/payload"
+	"github.com/signet-dev/signet/signet/internal/platform"
 	"github.com/signet-dev/signet/signet/internal/stubs"
 	"github.com/signet-dev/signet/signet/internal/treecheck"
 	"github.com/signet-dev/signet/signet/internal/winresource"
@@ -51,8 +55,18 @@ type Options struct {
 	Level         manifest.Level // "" means manifest.LevelEnforce
 	SealRuntime   bool           // also seal the interpreter's own files (and pin its digest)
 	Stub          string         // prebuilt stub; "" means stubs.Get for the target
-	CopyApp       bool           // copy the sealed files next to the loader unless it is written into Root
 	NoBytecode    bool           // seal no bytecode: modules are compiled from source at every import
+	// LoaderName is the loader's file name in the delivery when there is no Output (Build
+	// for an archive); ".exe" is appended for a windows target if missing.
+	LoaderName string
+	// PythonAsGiven takes the interpreter as given (path, version, trust paths, digest pin)
+	// and never runs or reads it, even when the target is this machine: a hermetic seal
+	// (Bazel) must not depend on what is installed where it runs.
+	PythonAsGiven bool
+	// BytecodePython is the interpreter that compiles the sealed bytecode when the sealed
+	// interpreter is not run here (PythonAsGiven, or a foreign target); it must be the same
+	// X.Y version. "" means: compile with the probed interpreter, or seal no bytecode.
+	BytecodePython string
 	// Resources are the Windows resources (version information, icon) written into the stub
 	// before it is sealed; windows targets only. A windows loader always gets the
 	// application manifest (asInvoker, long paths, UTF-8), with or without Resources.
@@ -67,7 +81,7 @@ type Options struct {
 type Result struct {
 	Loader   string             // path of the sealed loader (Output, with ".exe" for Windows)
 	Manifest *manifest.Manifest // what was sealed
-	Copied   int                // number of app files copied next to the loader
+	Copied   int                // number of app files copied next to the loader (0 when sealed in place)
 	Skipped  []string           // __pycache__ (and old __signet_pyc__) directories left out of the seal and the copy
 	// Bytecode is the number of sealed bytecode files written (the bootstrap's included).
 	Bytecode int
@@ -81,39 +95,54 @@ type Result struct {
 // layout is where things go.
 type layout struct {
 	goos, goarch string
+	loaderName   string // the loader's file name in the delivery, with .exe for Windows
+	loaderFlag   string // the flag that named it: "-o" or "--loader-name"
 	output       string // loader path as given, with .exe for Windows; "" if none
 	outputAbs    string // absolute loader path; "" if none
 	inPlace      bool   // the loader is written directly into Root, which is the delivery
 }
 
-// BuildManifest builds the manifest of the app described by o, without writing anything.
-func BuildManifest(ctx context.Context, o Options) (*manifest.Manifest, error) {
-	l, err := planLayout(&o)
-	if err != nil {
-		return nil, err
-	}
-	m, _, err := buildManifest(ctx, &o, l)
-	return m, err
+// Delivery is a sealed app, not yet written anywhere: the loader and every file that goes
+// next to it.
+type Delivery struct {
+	LoaderName string             // the loader's file name ("hello", "hello.exe")
+	Loader     []byte             // the sealed loader: stub, resources, payload
+	Manifest   *manifest.Manifest // what was sealed
+	Encoded    []byte             // the canonical manifest, exactly as in the payload
+	// Skipped lists the __pycache__ (and old __signet_pyc__) directories left out.
+	Skipped []string
+	// BytecodeNote says why no bytecode was sealed ("" when it was).
+	BytecodeNote string
+	// NotCompiled lists "app path: error" for modules whose source does not compile.
+	NotCompiled []string
+
+	inputs    []Input     // the app files, by app path
+	generated []generated // the sealed bytecode made here
 }
 
-// Seal builds the manifest, attaches it to the stub, copies the app next to the loader when
-// asked to, checks the delivery, and writes the loader.
-func Seal(ctx context.Context, o Options) (*Result, error) {
-	if o.Output == "" {
-		return nil, errors.New("-o is required: the path of the loader to write, e.g. dist/hello")
-	}
+// Build checks the options and the app, hashes every file, compiles the sealed bytecode,
+// and seals the manifest into the stub. It writes nothing.
+func Build(ctx context.Context, o Options) (*Delivery, error) {
 	l, err := planLayout(&o)
 	if err != nil {
 		return nil, err
 	}
-	m, c, err := buildManifest(ctx, &o, l)
+	return build(ctx, &o, l)
+}
+
+func build(ctx context.Context, o *Options, l *layout) (*Delivery, error) {
+	m, c, err := buildManifest(ctx, o, l)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkLoaderName(l, m); err != nil {
 		return nil, err
 	}
 	stub, err := readStub(ctx, o.Stub, l)
 	if err != nil {
 		return nil, err
 	}
+	// Resources first: they rewrite the PE, and the seal (and a later signature) covers them.
 	if l.goos == "windows" {
 		if stub, err = applyResources(stub, o.Resources); err != nil {
 			return nil, err
@@ -127,35 +156,48 @@ func Seal(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("attaching the manifest to the stub: %w", err)
 	}
-	outDir := filepath.Dir(l.outputAbs)
-	loaderName := filepath.Base(l.outputAbs)
-	copyFiles := o.CopyApp && !l.inPlace
-	if err := checkLoaderName(loaderName, m); err != nil && (copyFiles || l.inPlace) {
+	return &Delivery{LoaderName: l.loaderName, Loader: loader, Manifest: m, Encoded: encoded,
+		Skipped: c.skipped, BytecodeNote: c.bytecodeNote, NotCompiled: c.notCompiled,
+		inputs: c.inputs, generated: c.generated}, nil
+}
+
+// Seal seals the app and writes its delivery: the app files are copied next to the loader
+// (unless it is written into Root), the sealed bytecode is written, the delivery is checked
+// as the loader will check it, and the loader is written last.
+func Seal(ctx context.Context, o Options) (*Result, error) {
+	if o.Output == "" {
+		return nil, errors.New("-o is required: the path of the loader to write, e.g. dist/hello")
+	}
+	l, err := planLayout(&o)
+	if err != nil {
 		return nil, err
 	}
+	d, err := build(ctx, &o, l)
+	if err != nil {
+		return nil, err
+	}
+	outDir := filepath.Dir(l.outputAbs)
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the output directory: %w", err)
 	}
-	res := &Result{Loader: l.output, Manifest: m, Skipped: c.skipped, Bytecode: len(c.generated),
-		BytecodeNote: c.bytecodeNote, NotCompiled: c.notCompiled}
-	if copyFiles {
-		if res.Copied, err = copyApp(outDir, c.inputs, m); err != nil {
+	res := &Result{Loader: l.output, Manifest: d.Manifest, Skipped: d.Skipped, Bytecode: len(d.generated),
+		BytecodeNote: d.BytecodeNote, NotCompiled: d.NotCompiled}
+	if !l.inPlace {
+		if res.Copied, err = copyApp(outDir, d.inputs, d.Manifest); err != nil {
 			return nil, err
 		}
 	}
-	if copyFiles || l.inPlace {
-		if err := writeGenerated(outDir, c.generated); err != nil {
-			return nil, err
-		}
-		if err := checkDelivery(outDir, loaderName, m); err != nil {
-			return nil, err
-		}
-		// The app files must be on disk before the loader that vouches for them is.
-		if err := syncWritten(outDir, m); err != nil {
-			return nil, fmt.Errorf("flushing the delivery to disk: %w", err)
-		}
+	if err := writeGenerated(outDir, d.generated); err != nil {
+		return nil, err
 	}
-	if err := writeLoader(l.outputAbs, loader); err != nil {
+	if err := checkDelivery(outDir, l.loaderName, d.Manifest); err != nil {
+		return nil, err
+	}
+	// The app files must be on disk before the loader that vouches for them is.
+	if err := syncWritten(outDir, d.Manifest); err != nil {
+		return nil, fmt.Errorf("flushing the delivery to disk: %w", err)
+	}
+	if err := writeLoader(l.outputAbs, d.Loader); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -165,14 +207,22 @@ func Seal(ctx context.Context, o Options) (*Result, error) {
 func planLayout(o *Options) (*layout, error) {
 	l := &layout{goos: runtime.GOOS, goarch: runtime.GOARCH}
 	if o.Target != "" {
-		var err error
-		if l.goos, l.goarch, err = stubs.ParseTarget(o.Target); err != nil {
+		p, err := platform.Parse(o.Target)
+		if err != nil {
 			return nil, fmt.Errorf("--target: %w", err)
 		}
-	} else if _, _, err := stubs.ParseTarget(l.goos + "/" + l.goarch); err != nil {
-		return nil, fmt.Errorf("--target is required on this machine: %w", err)
+		l.goos, l.goarch = p.GOOS, p.GOARCH
+	} else if _, ok := platform.Lookup(l.goos, l.goarch); !ok {
+		return nil, fmt.Errorf("--target is required on this machine (%s/%s): want one of %s", l.goos, l.goarch, platform.Names())
 	}
 	if o.Output == "" {
+		if o.LoaderName == "" {
+			return nil, errors.New("-o is required: the path of the loader to write, e.g. dist/hello")
+		}
+		l.loaderName, l.loaderFlag = stubs.ExeName(o.LoaderName, l.goos), "--loader-name"
+		if err := apppath.Validate(l.loaderName); err != nil || strings.Contains(l.loaderName, "/") {
+			return nil, fmt.Errorf("--loader-name %q is not a plain file name", o.LoaderName)
+		}
 		return l, nil
 	}
 	l.output = stubs.ExeName(o.Output, l.goos)
@@ -181,6 +231,7 @@ func planLayout(o *Options) (*layout, error) {
 		return nil, fmt.Errorf("-o: %w", err)
 	}
 	l.outputAbs = abs
+	l.loaderName, l.loaderFlag = filepath.Base(abs), "-o"
 	if o.Files != nil || o.Root == "" {
 		return l, nil
 	}
@@ -269,14 +320,17 @@ func buildManifest(ctx context.Context, o *Options, l *layout) (*manifest.Manife
 	if err := checkPortable(c.inputs, l.goos); err != nil {
 		return nil, nil, err
 	}
-	withBytecode, note := bytecodePlan(o, l)
-	files, sources, err := hashInputs(c.inputs, entry, withBytecode)
+	compiler, note, err := bytecodeCompiler(ctx, o, l, interp)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, sources, err := hashInputs(c.inputs, entry, compiler != "")
 	if err != nil {
 		return nil, nil, err
 	}
 	c.bytecodeNote = note
-	if withBytecode {
-		pycs, gen, notCompiled, err := compileBytecode(ctx, interp, sources)
+	if compiler != "" {
+		pycs, gen, notCompiled, err := compileBytecode(ctx, compiler, interp.version, sources)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -354,12 +408,12 @@ func applyResources(stub []byte, info *winresource.Info) ([]byte, error) {
 }
 
 // checkLoaderName refuses a loader whose name is also an app path (or the first component
-// of one) in the delivery directory.
-func checkLoaderName(name string, m *manifest.Manifest) error {
+// of one) in the delivery directory, ignoring case: Windows and macOS file systems do.
+func checkLoaderName(l *layout, m *manifest.Manifest) error {
 	for _, f := range m.Files {
 		first, _, _ := strings.Cut(f.Path, "/")
-		if first == name && f.Role != manifest.RoleRuntime {
-			return fmt.Errorf("-o: the loader's name %s is also the app path %s; name the loader differently", name, f.Path)
+		if strings.EqualFold(first, l.loaderName) && f.Role != manifest.RoleRuntime {
+			return fmt.Errorf("%s: the loader's name %s is also the app path %s; name the loader differently", l.loaderFlag, l.loaderName, f.Path)
 		}
 	}
 	return nil

@@ -20,6 +20,7 @@ import (
 	"github.com/signet-dev/signet/signet/internal/launch"
 	"github.com/signet-dev/signet/signet/internal/manifest"
 	"github.com/signet-dev/signet/signet/internal/payload"
+	"github.com/signet-dev/signet/signet/internal/sorted"
 	"github.com/signet-dev/signet/signet/internal/stubs"
 	"github.com/signet-dev/signet/signet/internal/winresource"
 )
@@ -81,7 +82,7 @@ var helloApp = map[string]string{
 }
 
 func baseOptions(root, out string) Options {
-	return Options{Root: root, Main: "hello.py", Python: python, Output: out, Stub: dummyStubs["linux"], CopyApp: true, Target: "linux/amd64"}
+	return Options{Root: root, Main: "hello.py", Python: python, Output: out, Stub: dummyStubs["linux"], Target: "linux/amd64"}
 }
 
 func TestSealCopiesTheAppNextToTheLoader(t *testing.T) {
@@ -337,7 +338,7 @@ func TestSealWindowsTargetOnThisMachine(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "hello")
 	pin := strings.Repeat("0f", 32)
 	o := Options{Root: root, Main: "hello.py", Python: `C:\Python311\python.exe`, PythonVersion: "3.11", PythonSHA256: pin,
-		Target: "windows/amd64", Output: out, Stub: dummyStubs["windows"], CopyApp: true}
+		Target: "windows/amd64", Output: out, Stub: dummyStubs["windows"]}
 	res, err := Seal(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -414,10 +415,10 @@ func TestBuildManifestExplicitFiles(t *testing.T) {
 	}
 	link := filepath.Join(dir, "lib_link.py")
 	mustSymlink(t, src, link) // Bazel inputs are often symlinks: they are followed
-	m, err := BuildManifest(context.Background(), Options{
+	m, err := manifestOf(context.Background(), Options{
 		Files:  []Input{{Src: link, App: "lib/util.py"}, {Src: src, App: "app.py"}},
 		Main:   "app.py",
-		Python: python, Level: manifest.LevelWarn, PythonTrust: []string{"/usr/lib/python3.11"},
+		Python: python, Level: manifest.LevelWarn, PythonTrust: []string{"/usr/lib/python3.11"}, NoBytecode: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -429,13 +430,13 @@ func TestBuildManifestExplicitFiles(t *testing.T) {
 	if m.Level != manifest.LevelWarn || !slices.Equal(m.PythonTrust, []string{"/usr/lib/python3.11"}) {
 		t.Errorf("level %s, trust %v", m.Level, m.PythonTrust)
 	}
-	_, err = BuildManifest(context.Background(), Options{
+	_, err = manifestOf(context.Background(), Options{
 		Files: []Input{{Src: src, App: "app.py"}, {Src: link, App: "app.py"}}, Main: "app.py", Python: python,
 	})
 	if err == nil || !strings.Contains(err.Error(), "app path app.py is given twice") {
 		t.Errorf("duplicate app path: err = %v", err)
 	}
-	_, err = BuildManifest(context.Background(), Options{
+	_, err = manifestOf(context.Background(), Options{
 		Files: []Input{{Src: src, App: "../app.py"}}, Main: "app.py", Python: python,
 	})
 	if err == nil || !strings.Contains(err.Error(), "app file "+src) {
@@ -446,7 +447,7 @@ func TestBuildManifestExplicitFiles(t *testing.T) {
 func TestBuildManifestSealRuntime(t *testing.T) {
 	requirePython(t)
 	root := writeApp(t, map[string]string{"hello.py": "print(1)\n"})
-	m, err := BuildManifest(context.Background(), Options{Root: root, Main: "hello.py", Python: python, SealRuntime: true})
+	m, err := manifestOf(context.Background(), Options{Root: root, Main: "hello.py", Python: python, SealRuntime: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +478,7 @@ func TestBuildManifestSealRuntime(t *testing.T) {
 
 func TestBuildManifestForeignLinux(t *testing.T) {
 	root := writeApp(t, map[string]string{"hello.py": ""})
-	m, err := BuildManifest(context.Background(), Options{Root: root, Main: "./hello.py", Python: "/opt/py/bin/python3.12",
+	m, err := manifestOf(context.Background(), Options{Root: root, Main: "./hello.py", Python: "/opt/py/bin/python3.12",
 		PythonVersion: "3.12", Target: otherLinuxTarget()})
 	if err != nil {
 		t.Fatal(err)
@@ -486,6 +487,89 @@ func TestBuildManifestForeignLinux(t *testing.T) {
 	if m.Entry != "hello.py" || m.PythonPath != "/opt/py/bin/python3.12" || !slices.Equal(m.PythonTrust, want) {
 		t.Errorf("manifest %+v, want trust %v", m, want)
 	}
+}
+
+// TestPythonAsGiven checks the hermetic mode the Bazel helper uses: the interpreter is never
+// run or read, even for this machine's own target, and bytecode comes only from
+// BytecodePython, which must be the sealed X.Y version.
+func TestPythonAsGiven(t *testing.T) {
+	requirePython(t)
+	root := writeApp(t, map[string]string{"hello.py": "print(1)\n"})
+	host := runtime.GOOS + "/" + runtime.GOARCH
+	for _, tc := range []struct {
+		name         string
+		opts         Options
+		wantErr      string
+		wantBytecode bool
+	}{
+		{name: "a path that does not exist is taken as given",
+			opts: Options{Python: "/nonexistent/bin/python3.11", PythonVersion: "3.11"}},
+		{name: "the version is required",
+			opts:    Options{Python: "/nonexistent/bin/python3.11"},
+			wantErr: "--python-version is required: the interpreter is taken as given"},
+		{name: "bytecode from BytecodePython",
+			opts:         Options{Python: "/nonexistent/bin/python3.11", PythonVersion: "3.11", BytecodePython: python},
+			wantBytecode: true},
+		{name: "BytecodePython of another version",
+			opts:    Options{Python: "/nonexistent/bin/python3.12", PythonVersion: "3.12", BytecodePython: python},
+			wantErr: "is Python 3.11, but the sealed interpreter is 3.12"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.opts
+			o.Root, o.Main, o.Target, o.PythonAsGiven = root, "hello.py", host, true
+			d, err := Build(context.Background(), withLoaderName(o))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v; want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Manifest.PythonPath != o.Python || d.Manifest.PythonSHA256 != nil {
+				t.Errorf("interpreter recorded as %s (pin %v), want %s as given, no pin", d.Manifest.PythonPath, d.Manifest.PythonSHA256, o.Python)
+			}
+			_, pycs := splitBytecode(d.Manifest)
+			if (len(pycs) > 0) != tc.wantBytecode {
+				t.Errorf("%d sealed bytecode files, want bytecode: %v (note %q)", len(pycs), tc.wantBytecode, d.BytecodeNote)
+			}
+		})
+	}
+}
+
+// TestLoaderNameCollision checks that a loader whose name is an app path, in any case, is
+// refused with the flag that named it.
+func TestLoaderNameCollision(t *testing.T) {
+	root := writeApp(t, map[string]string{"hello.py": "", "Tool/x.py": ""})
+	for _, tc := range []struct{ loaderName, target, want string }{
+		{"hello.py", "linux/arm64", "--loader-name: the loader's name hello.py is also the app path hello.py"},
+		{"tool", "linux/arm64", "--loader-name: the loader's name tool is also the app path Tool/x.py"},
+		{"tool", "windows/amd64", ""},
+	} {
+		o := Options{Root: root, Main: "hello.py", Python: "/usr/bin/python3.11", PythonVersion: "3.11",
+			PythonAsGiven: true, Target: tc.target, LoaderName: tc.loaderName, Stub: dummyStubs["linux"]}
+		if strings.HasPrefix(tc.target, "windows") {
+			o.Python, o.Stub = "C:/Python311/python.exe", dummyStubs["windows"]
+		}
+		_, err := Build(context.Background(), o)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s for %s: %v", tc.loaderName, tc.target, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s for %s: err = %v; want %q", tc.loaderName, tc.target, err, tc.want)
+		}
+	}
+}
+
+func withLoaderName(o Options) Options {
+	if o.Output == "" && o.LoaderName == "" {
+		o.LoaderName = "loader"
+	}
+	if o.Stub == "" {
+		o.Stub = dummyStubs["linux"]
+	}
+	return o
 }
 
 func TestParseProbe(t *testing.T) {
@@ -499,7 +583,7 @@ func TestParseProbe(t *testing.T) {
 		wantError string
 	}{
 		{"stdlib", "version 3.11\npath " + h(existing) + "\npath " + h("/nonexistent/python311.zip") + "\npath " + h("/nonexistent/dir") + "\nlib " + h("/opt/lib/libpython3.11.so.1.0") + "\n",
-			"3.11", sortedUnique([]string{filepath.ToSlash(existing), "/nonexistent/python311.zip", "/opt/lib"}), ""},
+			"3.11", sorted.Unique([]string{filepath.ToSlash(existing), "/nonexistent/python311.zip", "/opt/lib"}), ""},
 		{"libdir", "version 3.12\nlibdir " + h("/usr/local/lib") + "\n", "3.12", []string{"/usr/local/lib"}, ""},
 		{"no version", "path " + h(existing) + "\n", "", nil, "no version"},
 		{"bad version", "version three\n", "", nil, `unexpected version "three"`},
@@ -520,8 +604,8 @@ func TestParseProbe(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if in.version != tt.version || !slices.Equal(sortedUnique(in.trust), tt.trust) {
-				t.Errorf("got version %q trust %v, want %q %v", in.version, sortedUnique(in.trust), tt.version, tt.trust)
+			if in.version != tt.version || !slices.Equal(sorted.Unique(in.trust), tt.trust) {
+				t.Errorf("got version %q trust %v, want %q %v", in.version, sorted.Unique(in.trust), tt.version, tt.trust)
 			}
 		})
 	}
@@ -715,4 +799,23 @@ func assertNoTempFiles(t *testing.T, dir string) {
 	if len(matches) != 0 {
 		t.Errorf("temporary files left: %v", matches)
 	}
+}
+
+// manifestOf runs the pipeline up to the sealed manifest, writing nothing. Without Output or
+// LoaderName it names the loader "loader".
+func manifestOf(ctx context.Context, o Options) (*manifest.Manifest, error) {
+	if o.Output == "" && o.LoaderName == "" {
+		o.LoaderName = "loader"
+	}
+	if o.Stub == "" {
+		o.Stub = dummyStubs["linux"]
+		if strings.HasPrefix(o.Target, "windows/") {
+			o.Stub = dummyStubs["windows"]
+		}
+	}
+	d, err := Build(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return d.Manifest, nil
 }

@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 
+	"github.com/signet-dev/signet/signet/internal/atomicfile"
 	"github.com/signet-dev/signet/signet/internal/manifest"
 )
 
@@ -30,7 +31,7 @@ func syncWritten(dir string, m *manifest.Manifest) error {
 		dirs[path.Dir(f.Path)] = true
 	}
 	for d := range dirs {
-		syncDir(filepath.Join(dir, filepath.FromSlash(d)))
+		atomicfile.SyncDir(filepath.Join(dir, filepath.FromSlash(d)))
 	}
 	return nil
 }

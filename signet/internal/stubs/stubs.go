@@ -28,6 +28,7 @@ import (
 	"strings"
 
 	"github.com/signet-dev/signet/signet"
+	"github.com/signet-dev/signet/signet/internal/platform"
 )
 
 // ModulePath is the module the stub source is written out as.
@@ -41,27 +42,6 @@ const loaderPackage = "./signet/cmd/loader"
 
 // goMod is the go.mod written next to the stub source.
 const goMod = "module " + ModulePath + "\n\ngo 1.26\n"
-
-// Targets lists the GOOS/GOARCH pairs signet builds stubs for.
-var Targets = []string{"linux/amd64", "linux/arm64", "windows/amd64", "windows/arm64"}
-
-// ParseTarget splits "os/arch" and checks that it is one of Targets.
-func ParseTarget(target string) (goos, goarch string, err error) {
-	goos, goarch, ok := strings.Cut(target, "/")
-	if !ok || !isTarget(goos, goarch) {
-		return "", "", fmt.Errorf("unknown target %q (want one of %s)", target, strings.Join(Targets, ", "))
-	}
-	return goos, goarch, nil
-}
-
-func isTarget(goos, goarch string) bool {
-	for _, t := range Targets {
-		if t == goos+"/"+goarch {
-			return true
-		}
-	}
-	return false
-}
 
 // ExeName returns the file name of a stub (or loader) for goos: "loader" or "loader.exe".
 func ExeName(base, goos string) string {
@@ -96,8 +76,8 @@ func Get(ctx context.Context, goos, goarch string) (string, error) {
 
 // Get returns the path of a cached stub for goos/goarch, building it first if needed.
 func (b *Builder) Get(ctx context.Context, goos, goarch string) (string, error) {
-	if !isTarget(goos, goarch) {
-		return "", fmt.Errorf("unknown target %q (want one of %s)", goos+"/"+goarch, strings.Join(Targets, ", "))
+	if _, ok := platform.Lookup(goos, goarch); !ok {
+		return "", fmt.Errorf("unknown target %q (want one of %s)", goos+"/"+goarch, platform.Names())
 	}
 	src, err := b.readSource()
 	if err != nil {

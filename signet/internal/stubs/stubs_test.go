@@ -165,28 +165,6 @@ func TestCacheKeyDependsOnEveryInput(t *testing.T) {
 	}
 }
 
-func TestParseTarget(t *testing.T) {
-	tests := []struct {
-		in, goos, goarch string
-		ok               bool
-	}{
-		{"linux/amd64", "linux", "amd64", true},
-		{"linux/arm64", "linux", "arm64", true},
-		{"windows/amd64", "windows", "amd64", true},
-		{"windows/arm64", "windows", "arm64", true},
-		{"darwin/arm64", "", "", false},
-		{"linux", "", "", false},
-		{"linux/amd64/x", "", "", false},
-		{"", "", "", false},
-	}
-	for _, tt := range tests {
-		goos, goarch, err := ParseTarget(tt.in)
-		if (err == nil) != tt.ok || goos != tt.goos || goarch != tt.goarch {
-			t.Errorf("ParseTarget(%q) = %q, %q, %v", tt.in, goos, goarch, err)
-		}
-	}
-}
-
 func TestBuildEnvOverridesTheCallersGoSettings(t *testing.T) {
 	env := buildEnv([]string{"PATH=/bin", "GOFLAGS=-race", "GOOS=plan9", "CGO_CFLAGS=-O3", "GOAMD64=v3", "HOME=/h"}, "linux", "amd64")
 	got := map[string][]string{}
