@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/signet/internal/authenticode/authenticodetest"
+	"github.com/signet-dev/signet/signet/internal/pefile"
 )
 
 func TestMain(m *testing.M) { authenticodetest.Main(m) }
@@ -32,7 +33,7 @@ func tinyPE(overlay []byte) []byte {
 	binary.LittleEndian.PutUint16(coff[2:], 1)      // sections
 	binary.LittleEndian.PutUint16(coff[16:], optHeader64Size)
 	opt := img[0x58:]
-	binary.LittleEndian.PutUint16(opt[0:], optMagicPE32Plus)
+	binary.LittleEndian.PutUint16(opt[0:], pefile.MagicPE32Plus)
 	binary.LittleEndian.PutUint32(opt[32:], 0x1000) // SectionAlignment
 	binary.LittleEndian.PutUint32(opt[36:], 0x200)  // FileAlignment
 	binary.LittleEndian.PutUint32(opt[56:], 0x2000) // SizeOfImage
@@ -185,22 +186,39 @@ func TestCheckPE(t *testing.T) {
 		want  string
 	}{
 		{"good", good, ""},
-		{"empty", nil, "no MZ header"},
-		{"MZ only", []byte("MZ"), "no MZ header"},
+		{"signed", signImage(t, newTestID(t), good), ""},
+		{"empty", nil, "shorter than a DOS header"},
+		{"MZ only", []byte("MZ"), "shorter than a DOS header"},
+		{"no MZ", mut(func(b []byte) []byte { b[0] = 'Z'; return b }), "no MZ signature"},
 		{"e_lfanew past the end", mut(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[0x3c:], 0xfffffff0); return b }), "outside the file"},
 		{"e_lfanew inside the DOS header", mut(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[0x3c:], 4); return b }), "outside the file"},
 		{"no PE signature", mut(func(b []byte) []byte { b[0x41] = 'X'; return b }), "no PE signature"},
-		{"tiny optional header", mut(func(b []byte) []byte { binary.LittleEndian.PutUint16(b[0x44+16:], 1); return b }), "optional header truncated"},
+		{"tiny optional header", mut(func(b []byte) []byte { binary.LittleEndian.PutUint16(b[0x44+16:], 1); return b }), "optional header of 1 bytes is shorter"},
+		{"optional header without all 16 directories", mut(func(b []byte) []byte {
+			binary.LittleEndian.PutUint16(b[0x44+16:], 112+5*8)
+			binary.LittleEndian.PutUint32(b[0x58+108:], 5)
+			return b
+		}), "optional header is 152 bytes, want at least 240"},
 		{"bad magic", mut(func(b []byte) []byte { b[0x58] = 0; return b }), "magic"},
 		{"too few data directories", mut(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[0x58+108:], 4); return b }), "security data directory"},
-		{"section past the end", mut(func(b []byte) []byte { return b[:0x300] }), "outside the image"},
-		{"certificate table not at the end", mut(func(b []byte) []byte {
-			binary.LittleEndian.PutUint32(b[0x58+112+32:], 0x300)
+		{"too many data directories", mut(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[0x58+108:], 17); return b }), "17 data directories do not fit"},
+		{"SizeOfHeaders inside the section table", mut(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[0x58+60:], 0x100); return b }), "SizeOfHeaders 0x100"},
+		{"SizeOfHeaders past the end", mut(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[0x58+60:], 0x1000); return b }), "SizeOfHeaders 0x1000"},
+		{"section inside the headers", mut(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[0x58+optHeader64Size+20:], 0x100); return b }), "inside the headers"},
+		{"section past the end", mut(func(b []byte) []byte { return b[:0x300] }), "past the end of the file"},
+		{"certificate table not at the end", func() []byte {
+			b := tinyPE(make([]byte, 64))
+			binary.LittleEndian.PutUint32(b[0x58+112+32:], 0x400)
 			binary.LittleEndian.PutUint32(b[0x58+112+36:], 0x10)
 			return b
-		}), "not at the end"},
-		{"truncated in the optional header", good[:0x100], "optional header truncated"},
-		{"truncated in the section table", good[:0x160], "section table truncated"},
+		}(), "not at the end"},
+		{"certificate table over the sections", mut(func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[0x58+112+32:], 0x300)
+			binary.LittleEndian.PutUint32(b[0x58+112+36:], 0x100)
+			return b
+		}), "overlaps the sections"},
+		{"truncated in the optional header", good[:0x100], "optional header of 240 bytes at 88 extends past the end of the file"},
+		{"truncated in the section table", good[:0x160], "section table of 1 sections at 328 extends past the end"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := checkPE(tc.image)

@@ -35,6 +35,8 @@ import (
 	"github.com/sassoftware/relic/v7/lib/pkcs7"
 	"github.com/sassoftware/relic/v7/lib/pkcs9"
 	"github.com/sassoftware/relic/v7/lib/x509tools"
+
+	"github.com/signet-dev/signet/signet/internal/pefile"
 )
 
 // MaxImageSize bounds the PE files handled (Authenticode offsets are 32-bit).
@@ -47,7 +49,7 @@ const digestHash = crypto.SHA256
 // to be signed with a local key or by an external signer.
 type Prepared struct {
 	image      []byte
-	info       peInfo
+	pe         *pefile.File
 	pd         *relic.PEDigest
 	content    pkcs7.ContentInfo
 	attrs      pkcs7.AttributeList // in DER SET OF order
@@ -61,7 +63,7 @@ func Prepare(image []byte) (p *Prepared, err error) {
 	if int64(len(image)) > MaxImageSize {
 		return nil, fmt.Errorf("%w: larger than %d bytes", errNotPE, int64(MaxImageSize))
 	}
-	info, err := checkPE(image)
+	pe, err := checkPE(image)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +79,7 @@ func Prepare(image []byte) (p *Prepared, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding SpcIndirectDataContent: %w", err)
 	}
-	p = &Prepared{image: image, info: info, pd: pd, content: content}
+	p = &Prepared{image: image, pe: pe, pd: pd, content: content}
 	attrs, err := p.authenticatedAttributes()
 	if err != nil {
 		return nil, err
@@ -93,7 +95,10 @@ func Prepare(image []byte) (p *Prepared, err error) {
 }
 
 // WasSigned reports whether the input already carried a certificate table.
-func (p *Prepared) WasSigned() bool { return p.info.certSize != 0 }
+func (p *Prepared) WasSigned() bool {
+	_, _, signed := p.pe.CertificateTable()
+	return signed
+}
 
 // ImageDigest is the Authenticode SHA-256 digest of the image.
 func (p *Prepared) ImageDigest() []byte { return append([]byte(nil), p.pd.Imprint...) }
@@ -268,9 +273,9 @@ func (p *Prepared) finish(sig []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ck := relic.NewPEChecksum(int(p.info.peStart))
+	ck := relic.NewPEChecksum(int(p.pe.HeaderOffset))
 	_, _ = ck.Write(out)
-	copy(out[p.info.peStart+88:], ck.Sum(nil))
+	copy(out[p.pe.ChecksumOffset():], ck.Sum(nil))
 	// Self-check: the output parses, its digest is the one signed, and the
 	// signature verifies.
 	sigs, err := relic.VerifyPE(bytes.NewReader(out), false)

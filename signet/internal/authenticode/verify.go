@@ -6,12 +6,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
 	relic "github.com/sassoftware/relic/v7/lib/authenticode"
 	"github.com/sassoftware/relic/v7/signers/sigerrors"
+
+	"github.com/signet-dev/signet/signet/internal/limitread"
 )
 
 // ErrNotSigned is returned (wrapped) for a PE file without a signature.
@@ -47,9 +48,9 @@ func Verify(path string, roots *x509.CertPool) (*Signer, error) {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	defer f.Close()
-	image, err := io.ReadAll(io.LimitReader(f, MaxImageSize+1))
+	image, err := limitread.All(f, MaxImageSize, path)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, err
 	}
 	s, err := VerifyImage(image, roots, time.Now())
 	if err != nil {
@@ -64,11 +65,11 @@ func VerifyImage(image []byte, roots *x509.CertPool, now time.Time) (s *Signer, 
 	if int64(len(image)) > MaxImageSize {
 		return nil, fmt.Errorf("%w: larger than %d bytes", errNotPE, int64(MaxImageSize))
 	}
-	info, err := checkPE(image)
+	pe, err := checkPE(image)
 	if err != nil {
 		return nil, err
 	}
-	if info.certSize == 0 {
+	if _, _, signed := pe.CertificateTable(); !signed {
 		return nil, ErrNotSigned
 	}
 	sigs, err := relic.VerifyPE(bytes.NewReader(image), false)

@@ -9,6 +9,17 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/signet-dev/signet/signet/internal/pefile"
+)
+
+// The PE layout facts the hand-made files below are written with.
+const (
+	lfanewOffset      = 0x3c
+	coffHeaderSize    = pefile.COFFHeaderSize
+	sectionHeaderSize = pefile.SectionHeaderSize
+	pe32Magic         = pefile.MagicPE32
+	pe32PlusMagic     = pefile.MagicPE32Plus
 )
 
 // peSpec describes a hand-made PE file.
@@ -68,13 +79,15 @@ func makeELF() []byte {
 // secDirOffset returns where the security directory entry of a PE sits.
 func secDirOffset(t testing.TB, pe []byte) int {
 	t.Helper()
-	peOff := int(binary.LittleEndian.Uint32(pe[lfanewOffset:]))
-	optOff := peOff + 4 + coffHeaderSize
-	dirsOff := 112
-	if binary.LittleEndian.Uint16(pe[optOff:]) == pe32Magic {
-		dirsOff = 96
+	f, err := pefile.ParseBytes(pe)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return optOff + dirsOff + securityDirIndex*8
+	off, ok := f.DirectoryOffset(pefile.DirSecurity)
+	if !ok {
+		t.Fatal("test setup: the PE has no security directory entry")
+	}
+	return int(off)
 }
 
 // fakeSign appends padding to an 8-byte boundary and a WIN_CERTIFICATE with the given

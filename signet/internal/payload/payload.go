@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/signet-dev/signet/signet/internal/pefile"
 )
 
 // Magic ends every sealed executable (or, in a signed PE, the bytes before its padding and
@@ -71,7 +73,7 @@ func Detect(b []byte) (Format, error) {
 		return FormatELF, nil
 	}
 	if len(b) >= 2 && b[0] == 'M' && b[1] == 'Z' {
-		if _, err := parsePE(bytes.NewReader(b), int64(len(b))); err != nil {
+		if _, err := pefile.ParseBytes(b); err != nil {
 			return FormatUnknown, err
 		}
 		return FormatPE, nil
@@ -96,23 +98,22 @@ func locate(r io.ReaderAt, size int64) (location, error) {
 	}
 	end := size
 	sectionsEnd := int64(0)
-	mz, err := isMZ(r, size)
+	mz, err := pefile.IsMZ(r, size)
 	if err != nil {
 		return loc, err
 	}
 	if mz {
-		info, err := parsePE(r, size)
+		pe, err := pefile.Parse(r, size)
 		if err != nil {
 			return loc, fmt.Errorf("%w: %w", ErrDamaged, err)
 		}
-		sectionsEnd = info.sectionsEnd
-		if info.signed() {
-			certEnd := int64(info.certOffset) + int64(info.certSize)
-			if certEnd != size {
+		sectionsEnd = pe.SectionsEnd
+		if certOff, certSize, signed := pe.CertificateTable(); signed {
+			if certEnd := certOff + certSize; certEnd != size {
 				return loc, fmt.Errorf("%w: %d bytes follow the certificate table", ErrDamaged, size-certEnd)
 			}
 			loc.signed = true
-			end, err = skipPadding(r, size, int64(info.certOffset), sectionsEnd)
+			end, err = skipPadding(r, size, certOff, sectionsEnd)
 			if err != nil {
 				return loc, err
 			}
@@ -122,7 +123,7 @@ func locate(r io.ReaderAt, size int64) (location, error) {
 		return loc, ErrNoPayload
 	}
 	var tail [16]byte
-	if err := readAt(r, size, end-16, tail[:]); err != nil {
+	if err := pefile.ReadAt(r, size, end-16, tail[:]); err != nil {
 		return loc, err
 	}
 	if !bytes.Equal(tail[8:], Magic[:]) {
@@ -149,7 +150,7 @@ func skipPadding(r io.ReaderAt, size, certOffset, floor int64) (int64, error) {
 		return certOffset, nil
 	}
 	buf := make([]byte, certOffset-from)
-	if err := readAt(r, size, from, buf); err != nil {
+	if err := pefile.ReadAt(r, size, from, buf); err != nil {
 		return 0, err
 	}
 	// buf ends at certOffset; the magic ends in 0x01, so at most one padding length fits.
@@ -179,7 +180,7 @@ func find(r io.ReaderAt, size int64) ([]byte, location, error) {
 	}
 	n := loc.end - int64(TrailerSize) - loc.start
 	buf := make([]byte, n+sha256.Size)
-	if err := readAt(r, size, loc.start, buf); err != nil {
+	if err := pefile.ReadAt(r, size, loc.start, buf); err != nil {
 		return nil, loc, fmt.Errorf("%w: %w", ErrDamaged, err)
 	}
 	manifest, want := buf[:n:n], buf[n:]
@@ -225,11 +226,11 @@ func Attach(stub, manifest []byte) ([]byte, error) {
 		return nil, fmt.Errorf("attach: stub: %w", err)
 	}
 	if format == FormatPE {
-		info, err := parsePE(bytes.NewReader(stub), int64(len(stub)))
+		pe, err := pefile.ParseBytes(stub)
 		if err != nil {
 			return nil, fmt.Errorf("attach: stub: %w", err)
 		}
-		if info.signed() {
+		if _, _, signed := pe.CertificateTable(); signed {
 			return nil, errors.New("attach: the stub is already signed (a certificate table is present): seal before signing")
 		}
 	}
@@ -263,4 +264,18 @@ func Strip(exe []byte) ([]byte, error) {
 		return nil, errors.New("strip: the executable is signed; removing its payload would break the signature")
 	}
 	return exe[:loc.start:loc.start], nil
+}
+
+// SecurityDirectory returns the file offset and size of a PE file's certificate table (the
+// Authenticode signature), from data directory entry 4 (IMAGE_DIRECTORY_ENTRY_SECURITY).
+// ok is false when the entry is absent or empty (the file is not signed). A file that is not
+// a well-formed PE, or whose certificate table lies outside the file or over its sections, is
+// an error.
+func SecurityDirectory(r io.ReaderAt, size int64) (offset, length uint32, ok bool, err error) {
+	pe, err := pefile.Parse(r, size)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	off, n, ok := pe.CertificateTable()
+	return uint32(off), uint32(n), ok, nil
 }

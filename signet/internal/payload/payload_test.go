@@ -348,8 +348,9 @@ func FuzzFind(f *testing.F) {
 	shortGap := append(defaultPE(), 0, 0, 0)
 	certOff := len(shortGap)
 	shortGap = binary.LittleEndian.AppendUint64(shortGap, 0x0002020000000008)
-	binary.LittleEndian.PutUint32(shortGap[secDirOffset(f, shortGap):], uint32(certOff))
-	binary.LittleEndian.PutUint32(shortGap[secDirOffset(f, shortGap)+4:], 8)
+	d := secDirOffset(f, shortGap)
+	binary.LittleEndian.PutUint32(shortGap[d:], uint32(certOff))
+	binary.LittleEndian.PutUint32(shortGap[d+4:], 8)
 	f.Add(shortGap)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Find(bytes.NewReader(b), int64(len(b)))

@@ -13,6 +13,20 @@ import (
 	"testing"
 
 	"github.com/tc-hib/winres"
+
+	"github.com/signet-dev/signet/signet/internal/pefile"
+)
+
+// The PE layout facts the hand-made files and patches below are written with.
+const (
+	lfanewOffset       = 0x3c
+	coffHeaderSize     = pefile.COFFHeaderSize
+	sectionHeaderSize  = pefile.SectionHeaderSize
+	pe32PlusMagic      = pefile.MagicPE32Plus
+	resourceDirIndex   = pefile.DirResource
+	baseRelocDirIndex  = pefile.DirBaseReloc
+	optSectionAlignOff = 32
+	optFileAlignOff    = 36
 )
 
 // stubSource is the program built into a real Windows PE for the tests.
@@ -163,10 +177,11 @@ func pePatch(pe []byte, off int, v uint32, width int) []byte {
 
 // peOffsets returns where the optional header and the section table of pe start.
 func peOffsets(pe []byte) (optOff, tableOff int) {
-	peOff := int(binary.LittleEndian.Uint32(pe[lfanewOffset:]))
-	optOff = peOff + 4 + coffHeaderSize
-	optSize := int(binary.LittleEndian.Uint16(pe[peOff+4+16:]))
-	return optOff, optOff + optSize
+	f, err := pefile.ParseBytes(pe)
+	if err != nil {
+		panic("test setup: " + err.Error())
+	}
+	return int(f.OptionalOffset), int(f.SectionTableOffset)
 }
 
 // makePE returns a small well-formed PE32+ (what the fuzz seeds start from): 16 data

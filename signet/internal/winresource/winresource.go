@@ -17,6 +17,7 @@ import (
 	"fmt"
 
 	"github.com/signet-dev/signet/signet/internal/payload"
+	"github.com/signet-dev/signet/signet/internal/pefile"
 	"github.com/tc-hib/winres"
 	"github.com/tc-hib/winres/version"
 )
@@ -99,13 +100,14 @@ func checkInput(exe []byte) error {
 	if format != payload.FormatPE {
 		return fmt.Errorf("not a Windows executable: it is %s; resources exist only in PE files", format)
 	}
-	r := bytes.NewReader(exe)
-	if _, _, signed, err := payload.SecurityDirectory(r, int64(len(exe))); err != nil {
+	pe, err := pefile.ParseBytes(exe)
+	if err != nil {
 		return fmt.Errorf("not a well-formed PE: %w", err)
-	} else if signed {
+	}
+	if _, _, signed := pe.CertificateTable(); signed {
 		return errors.New("the executable is signed (it has a certificate table): apply resources before sealing and signing")
 	}
-	switch _, err := payload.Find(r, int64(len(exe))); {
+	switch _, err := payload.Find(bytes.NewReader(exe), int64(len(exe))); {
 	case err == nil:
 		return errors.New("the executable is already sealed (it carries a signet payload): apply resources before sealing")
 	case errors.Is(err, payload.ErrDamaged):
@@ -113,7 +115,7 @@ func checkInput(exe []byte) error {
 	case !errors.Is(err, payload.ErrNoPayload):
 		return fmt.Errorf("looking for a signet payload: %w", err)
 	}
-	layout, err := readLayout(exe)
+	layout, err := checkLayout(pe)
 	if err != nil {
 		return err
 	}
@@ -121,7 +123,7 @@ func checkInput(exe []byte) error {
 		return fmt.Errorf("%d bytes follow the last section (overlay data, e.g. a symbol table or an appended payload); "+
 			"rewriting .rsrc would drop or misplace them", extra)
 	}
-	if !layout.resources && layout.headersEnd+sectionHeaderSize > layout.dataStart {
+	if !layout.resources && layout.headersEnd+pefile.SectionHeaderSize > layout.dataStart {
 		return errors.New("unsupported PE: its headers have no room for one more section header (.rsrc)")
 	}
 	return nil
