@@ -16,7 +16,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"debug/elf"
-	"debug/pe"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -32,6 +31,7 @@ import (
 	"github.com/signet-dev/signet/signet/internal/interp"
 	"github.com/signet-dev/signet/signet/internal/manifest"
 	"github.com/signet-dev/signet/signet/internal/payload"
+	"github.com/signet-dev/signet/signet/internal/pefile"
 	"github.com/signet-dev/signet/signet/internal/treecheck"
 )
 
@@ -146,8 +146,9 @@ const versionTimeout = 30 * time.Second
 
 // Verify checks the delivery of loader. The error is non-nil only when the check cannot
 // run at all (the loader cannot be read, or its directory cannot be listed); everything
-// found wrong is in the report.
-func Verify(loader string, opts Options) (*Report, error) {
+// found wrong is in the report. ctx bounds the interpreters it runs (the version question,
+// --recompile): when it is cancelled they are killed and Verify returns its error.
+func Verify(ctx context.Context, loader string, opts Options) (*Report, error) {
 	r := &Report{Loader: loader, Problems: []Problem{}}
 	real, err := filepath.EvalSymlinks(loader)
 	if err != nil {
@@ -177,14 +178,17 @@ func Verify(loader string, opts Options) (*Report, error) {
 	}
 	sameOS := goos == runtime.GOOS
 	if opts.Recompile {
-		if err := r.recompile(filepath.Dir(real), m, opts, sameOS); err != nil {
+		if err := r.recompile(ctx, filepath.Dir(real), m, opts, sameOS); err != nil {
 			return nil, err
 		}
 	}
 	if m.SealRuntime {
 		r.checkRuntime(m, sameOS)
 	}
-	r.checkInterpreter(m, goos, sameOS)
+	r.checkInterpreter(ctx, m, goos, sameOS)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("checking the interpreter: %w", err)
+	}
 	return r.finish(), nil
 }
 
@@ -290,7 +294,7 @@ func hashRegular(name string) (int64, [32]byte, error) {
 }
 
 // checkInterpreter applies the interpreter rule when the loader is for this OS.
-func (r *Report) checkInterpreter(m *manifest.Manifest, goos string, sameOS bool) {
+func (r *Report) checkInterpreter(ctx context.Context, m *manifest.Manifest, goos string, sameOS bool) {
 	in := &Interpreter{Path: m.PythonPath, Version: m.PythonVersion}
 	r.Interpreter = in
 	if m.PythonSHA256 != nil {
@@ -329,7 +333,7 @@ func (r *Report) checkInterpreter(m *manifest.Manifest, goos string, sameOS bool
 	if len(problems) > 0 {
 		return // do not run an interpreter that fails its rule
 	}
-	running, err := interpreterVersion(filepath.FromSlash(m.PythonPath))
+	running, err := interpreterVersion(ctx, filepath.FromSlash(m.PythonPath))
 	if err != nil {
 		r.add(KindInterpreter, m.PythonPath, "cannot be run to ask its version: "+err.Error())
 		return
@@ -342,8 +346,8 @@ func (r *Report) checkInterpreter(m *manifest.Manifest, goos string, sameOS bool
 
 // interpreterVersion runs the interpreter isolated, with an empty environment, and returns
 // its "X.Y".
-func interpreterVersion(python string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), versionTimeout)
+func interpreterVersion(ctx context.Context, python string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, versionTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, python, "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])")
 	cmd.Env = []string{}
@@ -352,8 +356,12 @@ func interpreterVersion(python string) (string, error) {
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	cmd.WaitDelay = time.Second // a killed interpreter's children do not hold Output up
 	out, err := cmd.Output()
 	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil { // cancelled, or over versionTimeout: killed
+			return "", fmt.Errorf("%w (%v)", ctxErr, err)
+		}
 		return "", fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return strings.TrimSpace(string(out)), nil
@@ -367,7 +375,11 @@ func detectTarget(name string) (goos, goarch string, err error) {
 		return "", "", err
 	}
 	defer f.Close()
-	goos, goarch, err = targetOf(f)
+	st, err := f.Stat()
+	if err != nil {
+		return "", "", err
+	}
+	goos, goarch, err = targetOf(f, st.Size())
 	if err != nil {
 		return "", "", fmt.Errorf("%s: %w", name, err)
 	}
@@ -376,7 +388,7 @@ func detectTarget(name string) (goos, goarch string, err error) {
 
 // targetOf reads the OS and architecture from an ELF or PE header. An ELF or PE for an
 // architecture signet does not build for gives the arch "unknown".
-func targetOf(r io.ReaderAt) (goos, goarch string, err error) {
+func targetOf(r io.ReaderAt, size int64) (goos, goarch string, err error) {
 	var magic [4]byte
 	if _, err := r.ReadAt(magic[:], 0); err != nil {
 		return "", "", fmt.Errorf("not an executable: %w", err)
@@ -395,14 +407,14 @@ func targetOf(r io.ReaderAt) (goos, goarch string, err error) {
 		}
 		return "linux", "unknown", nil
 	case string(magic[:2]) == "MZ":
-		pf, err := pe.NewFile(r)
+		pf, err := pefile.Parse(r, size)
 		if err != nil {
 			return "", "", err
 		}
 		switch pf.Machine {
-		case pe.IMAGE_FILE_MACHINE_AMD64:
+		case pefile.MachineAMD64:
 			return "windows", "amd64", nil
-		case pe.IMAGE_FILE_MACHINE_ARM64:
+		case pefile.MachineARM64:
 			return "windows", "arm64", nil
 		}
 		return "windows", "unknown", nil

@@ -147,7 +147,7 @@ func TestVerify(t *testing.T) {
 			if tt.damage != nil {
 				tt.damage(t, loader)
 			}
-			r, err := Verify(loader, Options{})
+			r, err := Verify(t.Context(), loader, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,7 +195,7 @@ func TestVerifyCannotRun(t *testing.T) {
 	text := filepath.Join(dir, "notes.txt")
 	must(t, os.WriteFile(text, []byte("hello"), 0o644))
 	for _, p := range []string{filepath.Join(dir, "absent"), text} {
-		if r, err := Verify(p, Options{}); err == nil {
+		if r, err := Verify(t.Context(), p, Options{}); err == nil {
 			t.Errorf("Verify(%s) = %+v, want an error", p, r)
 		}
 	}

@@ -13,7 +13,7 @@ func FuzzTargetOf(f *testing.F) {
 	f.Add([]byte("#!/bin/sh\n"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		goos, _, err := targetOf(bytes.NewReader(b))
+		goos, _, err := targetOf(bytes.NewReader(b), int64(len(b)))
 		if err == nil && goos != "linux" && goos != "windows" {
 			t.Errorf("targetOf accepted %q as %s", b, goos)
 		}

@@ -1,17 +1,16 @@
 package audit
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/signet-dev/signet/signet/internal/bytecode"
 	"github.com/signet-dev/signet/signet/internal/launch"
+	"github.com/signet-dev/signet/signet/internal/limitread"
 	"github.com/signet-dev/signet/signet/internal/manifest"
 )
 
@@ -25,7 +24,7 @@ const maxRecompileFile = 256 << 20
 // recompile checks every sealed bytecode file against its sealed source, compiled again with
 // python (Options.Python, else the sealed interpreter when it runs here). Files that do not
 // match their own seal are skipped here: the tree check has reported them.
-func (r *Report) recompile(root string, m *manifest.Manifest, opts Options, sameOS bool) error {
+func (r *Report) recompile(ctx context.Context, root string, m *manifest.Manifest, opts Options, sameOS bool) error {
 	python := opts.Python
 	if python == "" {
 		if !sameOS {
@@ -82,14 +81,14 @@ func (r *Report) recompile(root string, m *manifest.Manifest, opts Options, same
 	if len(pairs) == 0 {
 		return nil
 	}
-	version, err := interpreterVersion(python)
+	version, err := interpreterVersion(ctx, python)
 	if err != nil {
 		return fmt.Errorf("--recompile: running %s: %w", python, err)
 	}
 	if version != m.PythonVersion {
 		return fmt.Errorf("--recompile: %s is Python %s, but the app was sealed for %s: pass --python with a Python %s", python, version, m.PythonVersion, m.PythonVersion)
 	}
-	mismatches, err := bytecode.Check(context.Background(), python, pairs)
+	mismatches, err := bytecode.Check(ctx, python, pairs)
 	if err != nil {
 		return fmt.Errorf("--recompile: %w", err)
 	}
@@ -114,12 +113,9 @@ func readSealed(root string, f manifest.File) ([]byte, bool) {
 		return nil, false
 	}
 	defer fh.Close()
-	var b bytes.Buffer
-	if _, err := io.Copy(&b, io.LimitReader(fh, f.Size+1)); err != nil {
+	b, err := limitread.All(fh, f.Size, f.Path) // a larger file does not match its seal
+	if err != nil || int64(len(b)) != f.Size || sha256.Sum256(b) != f.SHA256 {
 		return nil, false
 	}
-	if int64(b.Len()) != f.Size || sha256.Sum256(b.Bytes()) != f.SHA256 {
-		return nil, false
-	}
-	return b.Bytes(), true
+	return b, true
 }

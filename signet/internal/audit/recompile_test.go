@@ -5,10 +5,12 @@ package audit
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signet-dev/signet/signet/internal/bytecode"
 	"github.com/signet-dev/signet/signet/internal/launch"
@@ -85,11 +87,11 @@ func TestVerifyRecompile(t *testing.T) {
 				must(t, os.WriteFile(full, data, 0o644))
 			}
 			// without --recompile, a forged but sealed file passes: that is what the option is for
-			plain, err := Verify(loader, Options{})
+			plain, err := Verify(t.Context(), loader, Options{})
 			if err != nil || !plain.OK {
 				t.Fatalf("Verify without --recompile: %v, %+v", err, plain)
 			}
-			r, err := Verify(loader, Options{Recompile: true, Python: tt.python})
+			r, err := Verify(t.Context(), loader, Options{Recompile: true, Python: tt.python})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
@@ -109,6 +111,53 @@ func TestVerifyRecompile(t *testing.T) {
 				if !strings.HasPrefix(r.Problems[i].String(), want) {
 					t.Errorf("problem %d = %q, want prefix %q", i, r.Problems[i], want)
 				}
+			}
+		})
+	}
+}
+
+// TestVerifyRecompileCancelled runs --recompile with an interpreter that answers the version
+// question and then never answers the compile request: a cancelled context (Ctrl-C in signet
+// verify) kills it, and Verify returns promptly with an error that says so.
+func TestVerifyRecompileCancelled(t *testing.T) {
+	stuck := filepath.Join(t.TempDir(), "python3.11")
+	// Called as: -I -S -c PROGRAM [MODE]; the version question has no MODE.
+	must(t, os.WriteFile(stuck, []byte("#!/bin/sh\nif [ $# -eq 4 ]; then echo 3.11; exit 0; fi\nexec sleep 600\n"), 0o755))
+	pyc := []byte("not really bytecode, never compared")
+	loader := delivery(t, "linux/amd64", func(m *manifest.Manifest) {
+		m.Files = append(m.Files, manifest.File{Path: "__signet_pyc__/3.11/hello.py.pyc", Size: int64(len(pyc)), SHA256: sha256.Sum256(pyc), Role: manifest.RoleBytecode})
+	})
+	full := filepath.Join(filepath.Dir(loader), "__signet_pyc__", "3.11", "hello.py.pyc")
+	must(t, os.MkdirAll(filepath.Dir(full), 0o755))
+	must(t, os.WriteFile(full, pyc, 0o644))
+
+	for _, tc := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
+	}{
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(t.Context(), 300*time.Millisecond)
+		}, context.DeadlineExceeded},
+		{"cancelled", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(t.Context())
+			time.AfterFunc(300*time.Millisecond, cancel)
+			return ctx, cancel
+		}, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			start := time.Now()
+			r, err := Verify(ctx, loader, Options{Recompile: true, Python: stuck})
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Verify = %+v, %v; want an error wrapping %v", r, err, tc.want)
+			}
+			if !strings.Contains(err.Error(), "--recompile") {
+				t.Errorf("error %q does not name --recompile", err)
+			}
+			if d := time.Since(start); d > 20*time.Second {
+				t.Errorf("Verify took %v after the context ended", d)
 			}
 		})
 	}

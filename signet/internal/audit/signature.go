@@ -1,19 +1,18 @@
 package audit
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/signet-dev/signet/signet/internal/authenticode"
+	"github.com/signet-dev/signet/signet/internal/limitread"
 	"github.com/signet-dev/signet/signet/internal/manifest"
-	"github.com/signet-dev/signet/signet/internal/payload"
+	"github.com/signet-dev/signet/signet/internal/pefile"
 )
 
 // KindSignature is a problem with the Authenticode signature of a Windows loader.
@@ -62,11 +61,12 @@ func (r *Report) checkSignature(loader, goos string, m *manifest.Manifest, opts 
 	if err != nil {
 		return err
 	}
-	_, _, signed, err := payload.SecurityDirectory(bytes.NewReader(image), int64(len(image)))
+	pe, err := pefile.ParseBytes(image)
 	if err != nil {
 		r.add(KindSignature, r.Loader, "the signature cannot be read: "+err.Error())
 		return nil
 	}
+	_, _, signed := pe.CertificateTable()
 	s.Present = signed
 	switch {
 	case !signed && pin != nil:
@@ -119,12 +119,9 @@ func readImage(name string) ([]byte, error) {
 		return nil, fmt.Errorf("reading the loader: %w", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, authenticode.MaxImageSize+1))
+	b, err := limitread.All(f, authenticode.MaxImageSize, name)
 	if err != nil {
 		return nil, fmt.Errorf("reading the loader: %w", err)
-	}
-	if int64(len(b)) > authenticode.MaxImageSize {
-		return nil, fmt.Errorf("reading the loader: %s is larger than %d bytes", name, int64(authenticode.MaxImageSize))
 	}
 	return b, nil
 }

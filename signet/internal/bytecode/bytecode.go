@@ -32,6 +32,10 @@ const HeaderSize = 16
 // timeout bounds one interpreter run.
 const timeout = 10 * time.Minute
 
+// waitDelay bounds the wait for the interpreter's output after it was killed (cancelled or
+// over timeout), should a process it started hold the pipes open.
+const waitDelay = 5 * time.Second
+
 // Source is one Python source to compile.
 type Source struct {
 	Filename string // compile-time file name (co_filename), e.g. the app path "pkg/mod.py"
@@ -216,7 +220,11 @@ func run(ctx context.Context, python, mode string, input []byte, want int) ([]re
 	cmd.Stdin = bytes.NewReader(input)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = waitDelay
 	if err := cmd.Run(); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil { // cancelled, or over the timeout: killed
+			return nil, fmt.Errorf("compiling with %s: %w (%v)", python, ctxErr, err)
+		}
 		return nil, fmt.Errorf("compiling with %s: %w: %s", python, err, strings.TrimSpace(stderr.String()))
 	}
 	recs, err := parseAnswer(stdout.Bytes())
