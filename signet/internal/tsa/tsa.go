@@ -12,6 +12,7 @@
 package tsa
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/hmac"
@@ -27,6 +28,8 @@ import (
 	"github.com/sassoftware/relic/v7/lib/pkcs7"
 	"github.com/sassoftware/relic/v7/lib/pkcs9"
 	"github.com/sassoftware/relic/v7/lib/x509tools"
+
+	"github.com/signet-dev/signet/signet/internal/limitread"
 )
 
 // Defaults used when the Client's fields are zero.
@@ -84,8 +87,8 @@ func (c *Client) Timestamp(ctx context.Context, req *pkcs9.Request) (*pkcs7.Cont
 			return tok, nil
 		}
 		failures = append(failures, fmt.Sprintf("%s: %v", url, err))
-		if ctx.Err() != nil {
-			break
+		if ctxErr := ctx.Err(); ctxErr != nil { // cancelled (Ctrl-C) or over the caller's deadline
+			return nil, fmt.Errorf("tsa: time stamping stopped: %w:\n  %s", ctxErr, strings.Join(failures, "\n  "))
 		}
 	}
 	return nil, fmt.Errorf("tsa: no time-stamping authority gave a valid token:\n  %s", strings.Join(failures, "\n  "))
@@ -141,11 +144,10 @@ func (c *Client) once(ctx context.Context, url string, hash crypto.Hash, imprint
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	msg, httpReq, err := pkcs9.NewRequest(url, hash, imprint)
+	msg, httpReq, err := newRequest(ctx, url, hash, imprint)
 	if err != nil {
 		return nil, fmt.Errorf("building request: %w", err)
 	}
-	httpReq = httpReq.WithContext(ctx)
 	client := c.HTTPClient
 	if client == nil {
 		client = &http.Client{}
@@ -155,9 +157,10 @@ func (c *Client) once(ctx context.Context, url string, hash crypto.Hash, imprint
 		return nil, retryable{err}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
-	if err != nil {
-		return nil, retryable{fmt.Errorf("reading response: %w", err)}
+	body, err := limitread.All(resp.Body, MaxResponseSize, "the response")
+	tooLarge := errors.Is(err, limitread.ErrTooLarge)
+	if err != nil && !tooLarge {
+		return nil, retryable{err}
 	}
 	if resp.StatusCode >= 500 {
 		return nil, retryable{fmt.Errorf("HTTP %s", resp.Status)}
@@ -165,10 +168,36 @@ func (c *Client) once(ctx context.Context, url string, hash crypto.Hash, imprint
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("HTTP %s", resp.Status)
 	}
-	if len(body) > MaxResponseSize {
-		return nil, fmt.Errorf("response larger than %d bytes", MaxResponseSize)
+	if tooLarge {
+		return nil, err
 	}
 	return CheckResponse(msg, body)
+}
+
+// newRequest builds an RFC 3161 TimeStampReq for imprint (with a fresh nonce, asking for the
+// TSA's certificate) and the HTTP POST that carries it, bound to ctx. It is
+// pkcs9.NewRequest with the context given at the start.
+func newRequest(ctx context.Context, url string, hash crypto.Hash, imprint []byte) (*pkcs9.TimeStampReq, *http.Request, error) {
+	alg, ok := x509tools.PkixDigestAlgorithm(hash)
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown digest algorithm %v", hash)
+	}
+	msg := &pkcs9.TimeStampReq{
+		Version:        1,
+		MessageImprint: pkcs9.MessageImprint{HashAlgorithm: alg, HashedMessage: imprint},
+		Nonce:          x509tools.MakeSerial(),
+		CertReq:        true,
+	}
+	body, err := asn1.Marshal(*msg)
+	if err != nil {
+		return nil, nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Content-Type", "application/timestamp-query")
+	return msg, req, nil
 }
 
 // CheckResponse parses a TimeStampResp and returns its token if it answers

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"errors"
 	"io"
 	"math/big"
 	"net/http"
@@ -278,4 +279,58 @@ func FuzzCheckResponse(f *testing.F) {
 			t.Fatal("nil token without an error")
 		}
 	})
+}
+
+// TestContextEnds asks an authority that never answers, with a client whose own timeout
+// and retries would take minutes: the caller's context ending (Ctrl-C in signet sign, a
+// deadline) stops the request at once, and the error wraps the context's.
+func TestContextEnds(t *testing.T) {
+	block := make(chan struct{})
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		select {
+		case <-block:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(block)
+	for _, tc := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
+	}{
+		{"cancelled", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(100*time.Millisecond, cancel)
+			return ctx, cancel
+		}, context.Canceled},
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 100*time.Millisecond)
+		}, context.DeadlineExceeded},
+		{"cancelled before", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			requests.Store(0)
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			c := &Client{URLs: []string{srv.URL, srv.URL}, Timeout: time.Minute, Retries: 5, Backoff: time.Minute}
+			start := time.Now()
+			_, err := c.Timestamp(ctx, &pkcs9.Request{EncryptedDigest: signature})
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want one wrapping %v", err, tc.want)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("Timestamp returned %v after it started; want soon after the context ended", d)
+			}
+			if n := requests.Load(); n > 1 {
+				t.Errorf("%d requests after the context ended; want at most 1 (no retry, no next URL)", n)
+			}
+		})
+	}
 }
