@@ -15,10 +15,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/signet-dev/signet/signet/internal/limitread"
 )
 
 // MaxFileSize bounds how much of a .pfx file is read; real ones are a few KiB.
@@ -49,12 +50,9 @@ func Load(path string, password []byte) (*Identity, error) {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := limitread.All(f, MaxFileSize, path)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes, not a PKCS#12 file", path, MaxFileSize)
+		return nil, fmt.Errorf("%w, not a PKCS#12 file", err)
 	}
 	id, err := Parse(data, password)
 	if errors.Is(err, ErrWrongPassword) {

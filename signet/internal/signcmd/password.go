@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/signet-dev/signet/signet/internal/keystore"
+	"github.com/signet-dev/signet/signet/internal/limitread"
 	"github.com/signet-dev/signet/signet/internal/pfx"
 )
 
@@ -76,12 +77,9 @@ func readPFX(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, pfx.MaxFileSize+1))
+	data, err := limitread.All(f, pfx.MaxFileSize, path)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if len(data) > pfx.MaxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes, not a PKCS#12 file", path, pfx.MaxFileSize)
+		return nil, fmt.Errorf("%w, not a PKCS#12 file", err)
 	}
 	return data, nil
 }
@@ -124,7 +122,8 @@ func readPasswordFile(path string) ([]byte, error) {
 }
 
 // readPasswordLine reads the first line of r (without its "\n" or "\r\n"),
-// which must be UTF-8 text within maxPasswordFile bytes.
+// which must be UTF-8 text within maxPasswordFile bytes. It does not use limitread: every byte
+// it read is cleared before it returns, also when the input is too long.
 func readPasswordLine(r io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxPasswordFile+1))
 	if err != nil {

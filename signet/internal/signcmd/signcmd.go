@@ -17,12 +17,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/sassoftware/relic/v7/lib/pkcs9"
+	"github.com/signet-dev/signet/signet/internal/atomicfile"
 	"github.com/signet-dev/signet/signet/internal/authenticode"
+	"github.com/signet-dev/signet/signet/internal/cliflag"
+	"github.com/signet-dev/signet/signet/internal/limitread"
 	"github.com/signet-dev/signet/signet/internal/manifest"
 	"github.com/signet-dev/signet/signet/internal/payload"
 	"github.com/signet-dev/signet/signet/internal/pfx"
@@ -58,22 +60,18 @@ var (
 	maxInputSize = int64(authenticode.MaxImageSize)
 )
 
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
 type options struct {
 	pfxPath, passwordFile, passwordEnv string
 	savedPassword                      bool
-	timestamps                         stringList
+	timestamps                         cliflag.List
 	digestOut, signatureIn, certChain  string
 	in, out                            string
 }
 
-// Run runs `signet sign` with args (without the "sign" word). It returns the
-// process exit code: 0 success, 1 failure, 2 usage error.
-func Run(args []string, stdout, stderr io.Writer) int {
+// Run runs `signet sign` with args (without the "sign" word). ctx ends the
+// time-stamp requests (Ctrl-C). It returns the process exit code: 0 success,
+// 1 failure, 2 usage error.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts, err := parse(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -83,7 +81,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "signet sign: %v\n%s", err, usage)
 		return exitUsage
 	}
-	if err := run(opts, stderr); err != nil {
+	if err := run(ctx, opts, stderr); err != nil {
 		fmt.Fprintf(stderr, "signet sign: %v\n", err)
 		return exitFailure
 	}
@@ -175,7 +173,7 @@ func (o *options) hasPassword() bool {
 	return o.passwordFile != "" || o.passwordEnv != "" || o.savedPassword
 }
 
-func run(o *options, stderr io.Writer) error {
+func run(ctx context.Context, o *options, stderr io.Writer) error {
 	image, err := readInput(o.in)
 	if err != nil {
 		return err
@@ -192,7 +190,7 @@ func run(o *options, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "note: %s carries no signet payload (it is not a sealed loader); signing it as a plain PE file\n", o.in)
 	}
 	if o.digestOut != "" {
-		if err := writeAtomic(o.digestOut, prep.SignedDigest(), 0o644); err != nil {
+		if err := atomicfile.WriteBytes(o.digestOut, 0o644, prep.SignedDigest()); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "wrote the SHA-256 digest to sign for %s to %s\n", o.in, o.digestOut)
@@ -205,7 +203,6 @@ func run(o *options, stderr io.Writer) error {
 	if len(o.timestamps) > 0 {
 		ts = &tsa.Client{URLs: o.timestamps, Timeout: tsaTimeout, Backoff: tsaBackoff, Log: stderr}
 	}
-	ctx := context.Background()
 	var signed []byte
 	var leaf *x509.Certificate
 	if o.signatureIn != "" {
@@ -216,7 +213,7 @@ func run(o *options, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(o.out, signed, 0o755); err != nil {
+	if err := atomicfile.WriteBytes(o.out, 0o755, signed); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "signed %s -> %s\n", o.in, o.out)
@@ -365,14 +362,7 @@ func readInput(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxInputSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if int64(len(data)) > maxInputSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxInputSize)
-	}
-	return data, nil
+	return limitread.All(f, maxInputSize, path)
 }
 
 func readSmallFile(path string, limit int64) ([]byte, error) {
@@ -381,45 +371,5 @@ func readSmallFile(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return data, nil
-}
-
-// writeAtomic writes data to a new temporary file beside path, syncs it and
-// renames it over path. On any failure the temporary file is removed and
-// path is untouched.
-func writeAtomic(path string, data []byte, mode os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".signet-sign-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return limitread.All(f, limit, path)
 }

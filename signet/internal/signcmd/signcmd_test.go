@@ -2,8 +2,11 @@ package signcmd
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,7 +45,7 @@ func newFixture(t *testing.T) *fixture {
 func runSign(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := Run(args, &stdout, &stderr)
+	code := Run(t.Context(), args, &stdout, &stderr)
 	return code, stdout.String() + stderr.String()
 }
 
@@ -335,6 +338,37 @@ func TestTimestampFallsBackToNextURL(t *testing.T) {
 	}
 }
 
+// TestTimestampCancelled signs with a time-stamping authority that never answers: when the
+// context ends (Ctrl-C reaches signet sign through it), signing stops at once, says why and
+// leaves no output, instead of waiting for the authority's timeout and retries.
+func TestTimestampCancelled(t *testing.T) {
+	f := newFixture(t)
+	block := make(chan struct{})
+	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-block:
+		case <-r.Context().Done():
+		}
+	}))
+	defer stuck.Close()
+	defer close(block)
+	out := filepath.Join(t.TempDir(), "signed.exe")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	var stdout, stderr bytes.Buffer
+	code := Run(ctx, []string{"--pfx", f.pki.Path("modern.pfx"), "--password-file", f.pki.Path("password.txt"),
+		"--timestamp", stuck.URL, f.in, "-o", out}, &stdout, &stderr)
+	if code != exitFailure || !strings.Contains(stderr.String(), context.Canceled.Error()) {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if d := time.Since(start); d > tsaTimeout {
+		t.Errorf("signing stopped %v after it started, not when the context was cancelled", d)
+	}
+	assertAbsent(t, out)
+}
+
 func TestReplayedTimestampRefused(t *testing.T) {
 	f := newFixture(t)
 	replay := authenticodetest.StartTSA(t, f.pki, authenticodetest.TSAReplay)
@@ -366,7 +400,7 @@ func assertAbsent(t *testing.T, path string) {
 	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".signet-sign-") {
+		if strings.Contains(e.Name(), ".signet-tmp-") { // atomicfile's temporary files
 			t.Fatalf("temporary file %s left behind", e.Name())
 		}
 	}
