@@ -24,9 +24,10 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"strings"
+	"syscall"
 
 	"github.com/signet-dev/signet/signet/internal/audit"
+	"github.com/signet-dev/signet/signet/internal/limitread"
 	"github.com/signet-dev/signet/signet/internal/manifest"
 	"github.com/signet-dev/signet/signet/internal/payload"
 	"github.com/signet-dev/signet/signet/internal/signcmd"
@@ -40,11 +41,22 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Ctrl-C (and SIGTERM) cancel ctx, which the commands pass down to what can take long:
+	// time-stamp requests, the interpreters verify runs. Once ctx is done the default
+	// handling is back, so a second Ctrl-C ends signet at once.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
+
+// stopSignals cancel the context of a command. syscall.SIGTERM is defined on every OS signet
+// builds for; Windows never delivers it (os.Interrupt stands for its Ctrl-C and Ctrl-Break).
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
 
 // command is one subcommand.
 type command struct {
@@ -151,32 +163,9 @@ func failure(stderr io.Writer, cmd string, err error) int {
 	return exitFailure
 }
 
-// listFlag is a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
-// readLimited reads a regular file of at most limit bytes.
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
-	}
-	return b, nil
-}
-
 // readCertificate reads one X.509 certificate, PEM (exactly one CERTIFICATE block) or DER.
 func readCertificate(path string) (*x509.Certificate, error) {
-	b, err := readLimited(path, 1<<20)
+	b, err := limitread.File(path, 1<<20)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +230,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		opts.Roots = roots
 	}
-	report, err := audit.Verify(fs.Arg(0), opts)
+	report, err := audit.Verify(ctx, fs.Arg(0), opts)
 	if err != nil {
 		return failure(stderr, "verify", err)
 	}
@@ -312,8 +301,8 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) in
 }
 
 // runSign is "signet sign": Authenticode signing, implemented by package signcmd.
-func runSign(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	return signcmd.Run(args, stdout, stderr)
+func runSign(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return signcmd.Run(ctx, args, stdout, stderr)
 }
 
 // runPassword is "signet password save|forget PFX", implemented by package signcmd.
