@@ -355,9 +355,9 @@ func realPE(t testing.TB, arch string) []byte {
 	if b, ok := realPEs[arch]; ok {
 		return b
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("no go command on PATH to build a windows/%s executable: %v", arch, err)
+	goTool, why := goCommand()
+	if goTool == "" {
+		t.Skipf("cannot build a windows/%s executable: %s", arch, why)
 	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { println(\"pefile\") }\n"), 0o644); err != nil {
@@ -377,6 +377,20 @@ func realPE(t testing.TB, arch string) []byte {
 	return b
 }
 
+// goCommand returns the go command that builds the real executables, or "" and why not.
+// Bazel's test sandbox has no Go build cache: `go test ./...` (tools/test) runs these on the
+// host.
+func goCommand() (string, string) {
+	if os.Getenv("TEST_SRCDIR") != "" {
+		return "", "running under Bazel, without a Go build cache"
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return "", err.Error()
+	}
+	return goTool, ""
+}
+
 // FuzzParse feeds hostile bytes to Parse: it must not panic, and whatever it accepts must
 // keep its promises (checkInvariants). The seeds are hand-made PE32 and PE32+ files, signed
 // or not, and real Go-built executables when the go command is there.
@@ -387,7 +401,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(signed(defaultPE(), 16))
 	f.Add(defaultPE()[:0x500])
 	f.Add([]byte("MZ"))
-	if _, err := exec.LookPath("go"); err == nil {
+	if goTool, _ := goCommand(); goTool != "" {
 		for _, arch := range []string{"amd64", "386"} {
 			b := realPE(f, arch)
 			f.Add(b)
