@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/signet-dev/signet/signet/internal/authenticode"
@@ -18,10 +19,20 @@ import (
 	"github.com/signet-dev/signet/signet/internal/winresource"
 )
 
-const sealHelp = `Usage: signet seal --main SCRIPT [--root DIR] --python PATH [--target OS/ARCH] -o LOADER [flags]
+const sealHelp = `Usage: signet seal --main SCRIPT [--root DIR] --runtime DIR [--python PATH] [--target OS/ARCH] -o LOADER [flags]
+       signet seal --main SCRIPT [--root DIR] --python PATH [--target OS/ARCH] -o LOADER [flags]
 
 Seal the app in --root: hash every file, record the interpreter, and write LOADER, which
 verifies the app at every start and then runs SCRIPT with the interpreter.
+
+With --runtime DIR (a relocatable CPython installation, such as python-build-standalone's
+install_only tree or the Windows embeddable distribution) the delivery carries its own
+interpreter: DIR is copied into the delivery (at runtime/, or --runtime-dir) and every file
+of it is sealed; its __pycache__ is left out, and its standard library gets sealed bytecode
+like the app. --python then names the interpreter in the delivery (runtime/bin/python3.11,
+runtime/python.exe; found by itself when there is one). The delivery keeps working when its
+directory is moved or copied. Without --runtime, --python is the absolute path of an
+interpreter installed on the target machine, owned by root (Windows: by administrators).
 
 The loader checks the directory it sits in. If LOADER is written directly into --root, the
 root is the delivery. Otherwise every sealed file is copied next to LOADER, and LOADER's
@@ -55,7 +66,9 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var trust cliflag.List
 	fs.StringVar(&o.Main, "main", "", "entry `script`, relative to --root (required)")
 	fs.StringVar(&o.Root, "root", ".", "app root `directory`")
-	fs.StringVar(&o.Python, "python", "", "absolute `path` of the interpreter executable (required)")
+	fs.StringVar(&o.Python, "python", "", "the interpreter: with --runtime its `path` in the delivery (runtime/bin/python3.11); else the absolute path of the one installed on the target (required then)")
+	fs.StringVar(&o.Runtime, "runtime", "", "bundle this relocatable CPython installation `directory` into the delivery and seal it")
+	fs.StringVar(&o.RuntimeDir, "runtime-dir", seal.DefaultRuntimeDir, "the bundled runtime's `directory` in the delivery")
 	fs.StringVar(&o.Target, "target", runtime.GOOS+"/"+runtime.GOARCH, "`os/arch` of the loader: "+platform.Names())
 	fs.StringVar(&o.Output, "o", "", "`path` of the loader to write (required)")
 	fs.StringVar(&level, "level", string(manifest.LevelEnforce), "enforce (refuse to start on any problem) or warn (report, then start; development only)")
@@ -80,8 +93,8 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "seal", "unexpected argument %q (flags go before arguments; seal takes none)", fs.Arg(0))
 	case o.Main == "":
 		return usageError(stderr, "seal", "--main is required: the entry script, relative to --root")
-	case o.Python == "":
-		return usageError(stderr, "seal", "--python is required: the absolute path of the interpreter executable")
+	case o.Python == "" && o.Runtime == "":
+		return usageError(stderr, "seal", "--python is required: the absolute path of the interpreter executable (or bundle your own with --runtime DIR)")
 	case o.Output == "":
 		return usageError(stderr, "seal", "-o is required: the path of the loader to write, e.g. dist/hello")
 	case level != string(manifest.LevelEnforce) && level != string(manifest.LevelWarn):
@@ -130,8 +143,16 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return failure(stderr, "seal", err)
 	}
+	runtimeCaches := 0
 	for _, s := range res.Skipped {
+		if o.Runtime != "" && strings.HasPrefix(s, o.RuntimeDir+"/") {
+			runtimeCaches++
+			continue
+		}
 		fmt.Fprintf(stderr, "signet seal: note: left out %s (bytecode; not sealed, not copied)\n", s)
+	}
+	if runtimeCaches > 0 {
+		fmt.Fprintf(stderr, "signet seal: note: left out the runtime's %s (sealed bytecode replaces them)\n", strings.Replace(plural(runtimeCaches, "__pycache__ directory"), "directorys", "directories", 1))
 	}
 	if res.BytecodeNote != "" {
 		fmt.Fprintf(stderr, "signet seal: note: %s\n", res.BytecodeNote)
@@ -139,13 +160,24 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, s := range res.NotCompiled {
 		fmt.Fprintf(stderr, "signet seal: note: no sealed bytecode for %s\n", s)
 	}
-	fmt.Fprintf(stdout, "sealed %s: %d files, entry %s, level %s, target %s, Python %s at %s\n",
+	if res.RuntimeNotCompiled > 0 {
+		fmt.Fprintf(stderr, "signet seal: note: no sealed bytecode for %s of the runtime that do not compile (test data of the standard library; importing them fails as with plain Python)\n", plural(res.RuntimeNotCompiled, "module"))
+	}
+	where := "at"
+	if res.Manifest.Bundled() {
+		where = "bundled at"
+	}
+	fmt.Fprintf(stdout, "sealed %s: %d files, entry %s, level %s, target %s, Python %s %s %s\n",
 		res.Loader, len(res.Manifest.Files), res.Manifest.Entry, res.Manifest.Level, o.Target,
-		res.Manifest.PythonVersion, res.Manifest.PythonPath)
+		res.Manifest.PythonVersion, where, res.Manifest.PythonPath)
 	if res.Bytecode > 0 {
 		fmt.Fprintf(stdout, "sealed bytecode: %d files under __signet_pyc__/%s\n", res.Bytecode, res.Manifest.PythonVersion)
 	}
-	if res.Copied > 0 {
+	switch {
+	case res.RuntimeFiles > 0:
+		fmt.Fprintf(stdout, "copied %s and the runtime's %s next to the loader: ship its whole directory\n",
+			plural(res.Copied-res.RuntimeFiles, "app file"), plural(res.RuntimeFiles, "file"))
+	case res.Copied > 0:
 		fmt.Fprintf(stdout, "copied %s next to the loader: ship its whole directory\n", plural(res.Copied, "app file"))
 	}
 	if signerCert != nil {

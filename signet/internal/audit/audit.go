@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/signet/internal/interp"
+	"github.com/signet-dev/signet/signet/internal/loader"
 	"github.com/signet-dev/signet/signet/internal/manifest"
 	"github.com/signet-dev/signet/signet/internal/payload"
 	"github.com/signet-dev/signet/signet/internal/pefile"
@@ -185,7 +186,7 @@ func Verify(ctx context.Context, loader string, opts Options) (*Report, error) {
 	if m.SealRuntime {
 		r.checkRuntime(m, sameOS)
 	}
-	r.checkInterpreter(ctx, m, goos, sameOS)
+	r.checkInterpreter(ctx, m, filepath.Dir(real), goos, sameOS)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("checking the interpreter: %w", err)
 	}
@@ -293,8 +294,9 @@ func hashRegular(name string) (int64, [32]byte, error) {
 	return n, sum, nil
 }
 
-// checkInterpreter applies the interpreter rule when the loader is for this OS.
-func (r *Report) checkInterpreter(ctx context.Context, m *manifest.Manifest, goos string, sameOS bool) {
+// checkInterpreter applies the interpreter rule when the loader is for this OS, as the
+// loader in appRoot does (loader.InterpreterRule).
+func (r *Report) checkInterpreter(ctx context.Context, m *manifest.Manifest, appRoot, goos string, sameOS bool) {
 	in := &Interpreter{Path: m.PythonPath, Version: m.PythonVersion}
 	r.Interpreter = in
 	if m.PythonSHA256 != nil {
@@ -310,19 +312,8 @@ func (r *Report) checkInterpreter(ctx context.Context, m *manifest.Manifest, goo
 		return
 	}
 	in.Checked = true
-	runtimeFiles := map[string]bool{}
-	for _, f := range m.Files {
-		if f.Role == manifest.RoleRuntime {
-			runtimeFiles[f.Path] = true
-		}
-	}
-	problems := interp.Check(interp.Rule{
-		Path:    m.PythonPath,
-		Version: m.PythonVersion,
-		SHA256:  m.PythonSHA256,
-		Trust:   m.PythonTrust,
-		Sealed:  func(p string) bool { return runtimeFiles[filepath.ToSlash(p)] },
-	})
+	rule := loader.InterpreterRule(m, appRoot)
+	problems := interp.Check(rule)
 	for _, p := range problems {
 		detail := p.Reason
 		if p.Fix != "" {
@@ -333,7 +324,7 @@ func (r *Report) checkInterpreter(ctx context.Context, m *manifest.Manifest, goo
 	if len(problems) > 0 {
 		return // do not run an interpreter that fails its rule
 	}
-	running, err := interpreterVersion(ctx, filepath.FromSlash(m.PythonPath))
+	running, err := interpreterVersion(ctx, filepath.FromSlash(rule.Path))
 	if err != nil {
 		r.add(KindInterpreter, m.PythonPath, "cannot be run to ask its version: "+err.Error())
 		return

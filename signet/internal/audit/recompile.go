@@ -31,6 +31,9 @@ func (r *Report) recompile(ctx context.Context, root string, m *manifest.Manifes
 			return fmt.Errorf("--recompile: the sealed interpreter %s is for another OS; pass --python with a Python %s for this machine", m.PythonPath, m.PythonVersion)
 		}
 		python = filepath.FromSlash(m.PythonPath)
+		if m.Bundled() {
+			python = filepath.Join(root, python)
+		}
 	}
 	if !filepath.IsAbs(python) {
 		return fmt.Errorf("--recompile: --python %q: want an absolute path", python)

@@ -212,7 +212,7 @@ func run(ctx context.Context, python, mode string, input []byte, want int) ([]re
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "-I", "-S", "-c", program, mode)
+	cmd := exec.CommandContext(ctx, python, "-I", "-S", "-B", "-c", program, mode)
 	cmd.Env = []string{}
 	if runtime.GOOS == "windows" {
 		cmd.Env = windowsEnv()

@@ -52,6 +52,15 @@ type Rule struct {
 	// sealed steering file (e.g. a vendor's python311._pth) is allowed. Nil
 	// means none is sealed.
 	Sealed func(path string) bool
+	// Bundled says the interpreter is the vendor's own, inside the delivery,
+	// whose every file the loader has just hashed. Then the ownership rule
+	// protects the delivery rather than a system installation: on Unix each
+	// path and the directories above it may be owned by root or by the user
+	// running the app (no one else could swap a checked file before it is
+	// used), and a sticky directory above the delivery (such as /tmp) is
+	// accepted, since only the owner of an entry may rename it there. On
+	// Windows the system installation's rule still applies.
+	Bundled bool
 }
 
 // Problem is one reason the interpreter may not be used.
@@ -72,19 +81,21 @@ func (p Problem) String() string {
 
 // Fixes suggested in problems.
 const (
-	fixReseal      = "re-seal against the new interpreter"
-	fixReinstall   = "reinstall the interpreter the app was sealed against, or re-seal"
-	fixSteering    = "remove it, or seal it with the app as a runtime file"
-	fixUnixOwner   = "chown root and chmod go-w"
-	fixWindowsACL  = "make SYSTEM, TrustedInstaller or Administrators the owner and remove write access for everyone else (install the interpreter for all users)"
-	fixCannotCheck = "make it readable to the user running the app, or re-seal"
+	fixReseal    = "re-seal against the new interpreter"
+	fixReinstall = "reinstall the interpreter the app was sealed against, or re-seal"
+	fixSteering  = "remove it, or seal it with the app as a runtime file"
+	fixUnixOwner = "chown root and chmod go-w"
+	// fixBundledOwner is for a path of a delivery that bundles its own interpreter.
+	fixBundledOwner = "chown it to yourself (or root) and chmod go-w"
+	fixWindowsACL   = "make SYSTEM, TrustedInstaller or Administrators the owner and remove write access for everyone else (install the interpreter for all users)"
+	fixCannotCheck  = "make it readable to the user running the app, or re-seal"
 )
 
 // Check applies the whole interpreter rule except the version (which the
 // bootstrap checks from inside the interpreter, see VersionProblem) and
 // returns every problem found; none means the interpreter may be used.
 func Check(r Rule) []Problem {
-	problems := checkOwnership(r.Path, r.Trust)
+	problems := checkOwnership(r.Path, r.Trust, r.Bundled)
 	problems = append(problems, CheckSteeringFiles(r.Path, r.Version, r.Sealed)...)
 	if r.SHA256 != nil {
 		if p, bad := checkDigest(r.Path, *r.SHA256); bad {

@@ -10,12 +10,20 @@ import (
 )
 
 // checkOwnership applies the Unix rule to the interpreter and the trust paths.
-func checkOwnership(exe string, trust []string) []Problem {
-	return checkUnixPaths(exe, trust, "", lstatOwner, os.Readlink)
+func checkOwnership(exe string, trust []string, bundled bool) []Problem {
+	c := newUnixChecker(lstatOwner, os.Readlink, "")
+	if bundled {
+		c.bundled(uint32(os.Geteuid()))
+	}
+	return c.run(exe, trust)
 }
 
 func checkUnixPaths(exe string, trust []string, stopAt string, lstat lstatFunc, readlink readlinkFunc) []Problem {
-	c := newUnixChecker(lstat, readlink, stopAt)
+	return newUnixChecker(lstat, readlink, stopAt).run(exe, trust)
+}
+
+// run applies the rule to the interpreter and the trust paths.
+func (c *unixChecker) run(exe string, trust []string) []Problem {
 	c.check(exe, true)
 	for _, t := range trust {
 		c.check(t, false)

@@ -112,7 +112,7 @@ func TestUnixRuleOnRealFiles(t *testing.T) {
 func TestTempDirIsRefusedWithoutStop(t *testing.T) {
 	// /tmp is world-writable (sticky): an interpreter below it is refused.
 	root := realTree(t)
-	got := checkOwnership(filepath.Join(root, "bin/python3.11"), nil)
+	got := checkOwnership(filepath.Join(root, "bin/python3.11"), nil, false)
 	found := false
 	for _, p := range got {
 		if p.Path == os.TempDir() && strings.Contains(p.Reason, "writable by group or others") {

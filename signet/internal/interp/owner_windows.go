@@ -12,8 +12,9 @@ import (
 
 // checkOwnership applies the Windows rule to the interpreter and the trust
 // paths. A path reached through a symlink or junction is checked both as
-// written and as resolved.
-func checkOwnership(exe string, trust []string) []Problem {
+// written and as resolved. A bundled interpreter is held to the same rule
+// (see Rule.Bundled).
+func checkOwnership(exe string, trust []string, _ bool) []Problem {
 	c := newWindowsChecker(namedSDDL)
 	for _, p := range withRealPath(exe) {
 		c.checkExe(p)

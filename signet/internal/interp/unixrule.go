@@ -18,6 +18,12 @@ type readlinkFunc func(path string) (string, error)
 // maxLinks bounds symlink resolution, like the kernel's limit of 40.
 const maxLinks = 40
 
+// How far a path has been checked (unixChecker.seen).
+const (
+	checkedAbove  = 1
+	checkedStrict = 2
+)
+
 // unixChecker applies the Unix ownership rule to paths and the directories
 // above them, reporting each offending path once.
 type unixChecker struct {
@@ -28,14 +34,29 @@ type unixChecker struct {
 	stopAt string
 	// rootUID is the owner that is trusted: 0, except in tests that run
 	// unprivileged.
-	rootUID  uint32
-	seen     map[string]bool
+	rootUID uint32
+	// userUID, with userOwns, is a second trusted owner: the user running a
+	// bundled interpreter (Rule.Bundled), who also may own the delivery.
+	userUID  uint32
+	userOwns bool
+	// stickyAbove accepts a sticky directory that is only above the checked
+	// paths (Rule.Bundled): there only an entry's owner may rename it.
+	stickyAbove bool
+	// seen records each path checked: checkedAbove (a sticky directory may have
+	// been accepted) or checkedStrict.
+	seen     map[string]int
 	problems []Problem
 	links    int
 }
 
 func newUnixChecker(lstat lstatFunc, readlink readlinkFunc, stopAt string) *unixChecker {
-	return &unixChecker{lstat: lstat, readlink: readlink, stopAt: stopAt, seen: make(map[string]bool)}
+	return &unixChecker{lstat: lstat, readlink: readlink, stopAt: stopAt, seen: make(map[string]int)}
+}
+
+// bundled switches to the rule for an interpreter inside the delivery (Rule.Bundled): uid
+// may own paths too, and sticky directories above them are accepted.
+func (c *unixChecker) bundled(uid uint32) {
+	c.userUID, c.userOwns, c.stickyAbove = uid, true, true
 }
 
 // check applies the rule to p. mustExist is true for the interpreter itself;
@@ -46,14 +67,23 @@ func (c *unixChecker) check(p string, mustExist bool) {
 		return
 	}
 	c.links = 0
-	c.visit(path.Clean(p), mustExist)
+	c.visitAs(path.Clean(p), mustExist, false)
 }
 
 func (c *unixChecker) visit(p string, mustExist bool) {
-	if c.seen[p] || (c.stopAt != "" && p == c.stopAt) {
+	c.visitAs(p, mustExist, false)
+}
+
+// visitAs applies the rule to p; above says p is only a directory above a checked path.
+func (c *unixChecker) visitAs(p string, mustExist, above bool) {
+	level := checkedStrict
+	if above {
+		level = checkedAbove
+	}
+	if c.seen[p] >= level || (c.stopAt != "" && p == c.stopAt) {
 		return
 	}
-	c.seen[p] = true
+	c.seen[p] = level
 	uid, mode, err := c.lstat(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -61,8 +91,11 @@ func (c *unixChecker) visit(p string, mustExist bool) {
 			c.add(p, "does not exist", fixReinstall)
 			return
 		}
-		// Absent is fine only if no one but root could create it.
-		c.visitParent(p, false)
+		// Absent is fine only if no one but root (or, bundled, the user) could create it:
+		// its directory is held to the full rule, sticky or not.
+		if parent := path.Dir(p); parent != p {
+			c.visitAs(parent, false, false)
+		}
 		return
 	case err != nil:
 		c.add(p, fmt.Sprintf("cannot be checked: %v", err), fixCannotCheck)
@@ -88,24 +121,40 @@ func (c *unixChecker) visit(p string, mustExist bool) {
 		return
 	}
 	var reasons []string
-	if uid != c.rootUID {
+	switch {
+	case uid == c.rootUID || (c.userOwns && uid == c.userUID):
+	case c.userOwns:
+		reasons = append(reasons, fmt.Sprintf("is owned by uid %d, neither root nor the user running the app (uid %d)", uid, c.userUID))
+	default:
 		reasons = append(reasons, fmt.Sprintf("is owned by uid %d, not root", uid))
 	}
-	if mode&0o022 != 0 {
+	stickyOK := above && c.stickyAbove && mode.IsDir() && mode&fs.ModeSticky != 0
+	if mode&0o022 != 0 && !stickyOK {
 		reasons = append(reasons, fmt.Sprintf("is writable by group or others (%s)", modeString(mode)))
 	}
 	if len(reasons) > 0 {
-		c.add(p, strings.Join(reasons, " and "), fixUnixOwner)
+		fix := fixUnixOwner
+		if c.userOwns {
+			fix = fixBundledOwner
+		}
+		c.add(p, strings.Join(reasons, " and "), fix)
 	}
 	c.visitParent(p, true)
 }
 
 func (c *unixChecker) visitParent(p string, mustExist bool) {
 	if parent := path.Dir(p); parent != p {
-		c.visit(parent, mustExist)
+		c.visitAs(parent, mustExist, true)
 	}
 }
 
+// add records a problem once: a path checked again more strictly (see seen) reports only
+// what is new.
 func (c *unixChecker) add(p, reason, fix string) {
+	for _, q := range c.problems {
+		if q.Path == p && q.Reason == reason {
+			return
+		}
+	}
 	c.problems = append(c.problems, Problem{Path: p, Reason: reason, Fix: fix})
 }

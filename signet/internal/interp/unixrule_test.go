@@ -139,3 +139,87 @@ func TestUnixRuleLinkLimit(t *testing.T) {
 		t.Errorf("got %v, want %v", c.problems, want)
 	}
 }
+
+// TestBundledRule checks the rule for an interpreter inside the delivery (Rule.Bundled): the
+// user running the app may own the delivery and everything above it, a sticky directory is
+// accepted only above the checked paths, and no other user may own or write any of them.
+func TestBundledRule(t *testing.T) {
+	const alice, mallory = 1000, 1001
+	delivery := func() fakeFS {
+		return fakeFS{
+			"/":                                     dir(0, 0o755),
+			"/home":                                 dir(0, 0o755),
+			"/home/alice":                           dir(alice, 0o700),
+			"/home/alice/app":                       dir(alice, 0o755),
+			"/home/alice/app/runtime":               dir(alice, 0o755),
+			"/home/alice/app/runtime/bin":           dir(alice, 0o755),
+			"/home/alice/app/runtime/bin/python3":   file(alice, 0o755),
+			"/home/alice/app/runtime/lib":           dir(alice, 0o755),
+			"/home/alice/app/runtime/lib/python3.x": dir(alice, 0o755),
+			"/tmp":                                  dir(0, fs.ModeSticky|0o777),
+			"/tmp/app":                              dir(alice, 0o755),
+			"/tmp/app/python3":                      file(alice, 0o755),
+			"/tmp/app/lib":                          dir(alice, 0o755),
+		}
+	}
+	exe := "/home/alice/app/runtime/bin/python3"
+	trust := []string{"/home/alice/app/runtime/lib/python3.x", "/home/alice/app/runtime/lib/python3x.zip"}
+	tests := []struct {
+		name   string
+		edit   func(fakeFS)
+		exe    string
+		trust  []string
+		want   []string // paths with problems
+		reason string
+	}{
+		{name: "owned by the user", exe: exe, trust: trust},
+		{name: "owned by root", exe: exe, trust: trust, edit: func(f fakeFS) {
+			for p, n := range f {
+				n.uid = 0
+				f[p] = n
+			}
+		}},
+		{name: "in a sticky directory", exe: "/tmp/app/python3", trust: []string{"/tmp/app/lib", "/tmp/app/python3x.zip"}},
+		{name: "another user owns the delivery", exe: exe, trust: trust,
+			edit: func(f fakeFS) { f["/home/alice/app"] = dir(mallory, 0o755) },
+			want: []string{"/home/alice/app"}, reason: "neither root nor the user running the app (uid 1000)"},
+		{name: "another user owns the interpreter", exe: exe, trust: trust,
+			edit: func(f fakeFS) { f[exe] = file(mallory, 0o755) },
+			want: []string{exe}, reason: "neither root nor the user"},
+		{name: "group-writable runtime directory", exe: exe, trust: trust,
+			edit: func(f fakeFS) { f["/home/alice/app/runtime/lib"] = dir(alice, 0o775) },
+			want: []string{"/home/alice/app/runtime/lib"}, reason: "writable by group or others"},
+		{name: "a sticky directory is no place for a missing trust path", exe: "/tmp/app/python3", trust: []string{"/tmp/python3x.zip"},
+			want: []string{"/tmp"}, reason: "writable by group or others"},
+		{name: "a sticky delivery directory", exe: exe, trust: trust,
+			edit: func(f fakeFS) { f["/home/alice/app/runtime/bin/python3"] = file(alice, fs.ModeSticky|0o777) },
+			want: []string{exe}, reason: "writable by group or others"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := delivery()
+			if tc.edit != nil {
+				tc.edit(f)
+			}
+			c := newUnixChecker(f.lstat, f.readlink, "")
+			c.rootUID = 0
+			c.bundled(alice)
+			var got []string
+			for _, p := range c.run(tc.exe, tc.trust) {
+				got = append(got, p.Path)
+				if tc.reason != "" && !strings.Contains(p.Reason, tc.reason) {
+					t.Errorf("%s: reason %q, want %q", p.Path, p.Reason, tc.reason)
+				}
+			}
+			sort.Strings(got)
+			if !reflect.DeepEqual(got, tc.want) && (len(got) > 0 || len(tc.want) > 0) {
+				t.Errorf("problems at %v, want at %v", got, tc.want)
+			}
+		})
+	}
+	// Without Bundled, the same delivery is refused: the system rule wants root everywhere.
+	f := delivery()
+	if got := newUnixChecker(f.lstat, f.readlink, "").run(exe, trust); len(got) == 0 {
+		t.Errorf("the system rule accepted an interpreter owned by uid %d", alice)
+	}
+}

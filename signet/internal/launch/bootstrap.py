@@ -233,14 +233,32 @@ class _App:
         # name -> (kind, relative path); kind: package, module, extension, namespace
         self.index = {}
         self._tree = None
-        ext_suffixes = _bootstrap_external.EXTENSION_SUFFIXES
-        packages, modules, namespaces = {}, {}, {}
         for rel, (_, _, role) in self.files.items():
+            if (rel.startswith(pyc_prefix) and role == "bytecode" and rel.endswith(".pyc")
+                    and self.files.get(rel[len(pyc_prefix):-4], ("", 0, ""))[2]
+                    in ("module", "entry")):
+                self.bytecode[rel[len(pyc_prefix):-4]] = rel
+        self._index_root("")
+        # A bundled interpreter's search path lies inside the delivery: its sealed files are
+        # importable under their names below each such sys.path entry, after the app's own
+        # (the script directory comes first on sys.path), in sys.path order.
+        for entry in sys.path:
+            rel = self.relpath(entry) if isinstance(entry, str) else None
+            if rel:
+                self._index_root(rel)
+        self.index[_MAIN_NAME] = ("module", header["entry"])
+
+    def _index_root(self, root):
+        """Adds the sealed modules below app directory root ('' is the app root) to the
+        index under their names relative to it; names already indexed are kept."""
+        ext_suffixes = _bootstrap_external.EXTENSION_SUFFIXES
+        prefix = root + "/" if root else ""
+        packages, modules, namespaces = {}, {}, {}
+        for path, (_, _, role) in self.files.items():
+            if not path.startswith(prefix):
+                continue
+            rel = path[len(prefix):]
             if rel.startswith(_BYTECODE_DIR + "/"):
-                if (role == "bytecode" and rel.startswith(pyc_prefix) and rel.endswith(".pyc")
-                        and self.files.get(rel[len(pyc_prefix):-4], ("", 0, ""))[2]
-                        in ("module", "entry")):
-                    self.bytecode[rel[len(pyc_prefix):-4]] = rel
                 continue  # sealed bytecode is not importable by name
             parts = rel.split("/")
             for i in range(1, len(parts)):
@@ -271,13 +289,18 @@ class _App:
                 target, dotted = modules, ".".join(parts[:-1] + [name])
             # an extension wins over source, as in CPython's FileFinder
             if dotted not in target or kind == "extension":
-                target[dotted] = (kind, rel)
+                target[dotted] = (kind, path)
+        found = {}
         for dotted, rel in namespaces.items():
-            self.index[dotted] = ("namespace", rel)
-        self.index.update(modules)
+            found[dotted] = ("namespace", prefix + rel)
+        found.update(modules)
         for dotted, (kind, rel) in packages.items():
-            self.index[dotted] = ("package-" + kind, rel)
-        self.index[_MAIN_NAME] = ("module", header["entry"])
+            found[dotted] = ("package-" + kind, rel)
+        for dotted, value in found.items():
+            # a regular module or package anywhere on the path beats a namespace portion
+            if dotted not in self.index or (self.index[dotted][0] == "namespace"
+                                            and value[0] != "namespace"):
+                self.index[dotted] = value
 
     def abspath(self, rel):
         if not rel:
@@ -416,10 +439,20 @@ class SealedFinder:
         return None
 
     def _checked(self, spec, fullname):
-        rel = _under_root(self._app, spec)
-        if rel is not None:
-            _die("UNEXPECTED", rel, "not sealed (import of %r refused)" % fullname)
-        return spec
+        """The spec the path finder found, if it is outside the app root; a sealed module
+        inside it (a directory the app or a bundled interpreter put on sys.path) is served
+        from verified bytes instead; anything else there is refused."""
+        app = self._app
+        rel = _under_root(app, spec)
+        if rel is None:
+            return spec
+        role = app.files.get(rel, ("", 0, ""))[2]
+        if spec.origin and app.relpath(spec.origin) == rel and role in ("module", "entry",
+                                                                          "extension"):
+            package = rel.rpartition("/")[2].startswith("__init__.")
+            kind = "extension" if role == "extension" else "module"
+            return _spec(app, fullname, "package-" + kind if package else kind, rel)
+        _die("UNEXPECTED", rel, "not sealed (import of %r refused)" % fullname)
 
     def invalidate_caches(self):
         pass

@@ -5,6 +5,6 @@ package launch
 // SHA-256 digests (hex) of bootstrap.py and bootstrap_lazy.py: they name the sealed
 // bytecode of the bootstrap (see bootstrapPaths).
 const (
-	bootstrapSHA256     = "08f02835072be730217ed0de87a78f7753237ef0b6f538375ec96a82e960ada0"
+	bootstrapSHA256     = "73570697d96cb04c40ca0e1892bbfd3da12f0018e2d3545d6bd17b0933e466e6"
 	bootstrapLazySHA256 = "8ffd107c5c3793e93e97717c120421cb02a08da541976c5fdfcdef5771d29abf"
 )

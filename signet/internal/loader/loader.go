@@ -127,29 +127,15 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 	}
 
 	// 5. The interpreter: its rule, and its own files when the runtime is sealed.
-	interpreter := filepath.FromSlash(m.PythonPath)
-	if !filepath.IsAbs(interpreter) {
-		interpreter = filepath.Join(appRoot, interpreter)
-	}
-	rule := interp.Rule{
-		Path:    filepath.ToSlash(interpreter),
-		Version: m.PythonVersion,
-		SHA256:  m.PythonSHA256,
-		Trust:   m.PythonTrust,
-	}
-	if m.SealRuntime {
-		rule.Sealed = func(path string) bool {
-			f, ok := m.Lookup(path)
-			return ok && f.Role == manifest.RoleRuntime
-		}
-	}
+	rule := InterpreterRule(m, appRoot)
+	interpreter := filepath.FromSlash(rule.Path)
 	interpProblems := problemStrings(interp.Check(rule))
 	if m.SealRuntime {
 		interpProblems = append(interpProblems, checkRuntimeFiles(runtimeFiles)...)
 	}
 	if len(interpProblems) > 0 {
 		if !warn {
-			lines := interpreterMessage(interpreter, interpProblems)
+			lines := interpreterMessage(interpreter, interpProblems, rule.Bundled)
 			report(stderr, lines)
 			audit(app, lines)
 			return ExitInterpreter
@@ -174,6 +160,49 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 		return ExitLaunch
 	}
 	return code
+}
+
+// InterpreterRule is the interpreter rule of the manifest of a loader in appRoot, as the
+// loader applies it (and `signet verify`). A bundled interpreter (a relative python-path: the
+// vendor's own runtime inside the delivery, every file of it hashed with the app) has its
+// path and trust paths taken inside the app root, and only files sealed there may steer its
+// start-up; with --seal-runtime, only sealed runtime files may.
+func InterpreterRule(m *manifest.Manifest, appRoot string) interp.Rule {
+	inRoot := func(p string) string {
+		if !m.Bundled() {
+			return p
+		}
+		return filepath.ToSlash(filepath.Join(appRoot, filepath.FromSlash(p)))
+	}
+	rule := interp.Rule{
+		Path:    inRoot(m.PythonPath),
+		Version: m.PythonVersion,
+		SHA256:  m.PythonSHA256,
+		Trust:   m.PythonTrust,
+		Bundled: m.Bundled(),
+	}
+	switch {
+	case rule.Bundled:
+		rule.Trust = make([]string, len(m.PythonTrust))
+		for i, t := range m.PythonTrust {
+			rule.Trust[i] = inRoot(t)
+		}
+		root := filepath.ToSlash(appRoot) + "/"
+		rule.Sealed = func(p string) bool {
+			rel, ok := strings.CutPrefix(p, root)
+			if !ok {
+				return false
+			}
+			_, sealed := m.Lookup(rel)
+			return sealed
+		}
+	case m.SealRuntime:
+		rule.Sealed = func(path string) bool {
+			f, ok := m.Lookup(path)
+			return ok && f.Role == manifest.RoleRuntime
+		}
+	}
+	return rule
 }
 
 // adviceReinstall is what a user should do about files that no longer match the seal.
@@ -301,10 +330,16 @@ func warningMessage(problems []string) []string {
 		"a warn-level seal is for development only, seal with --level enforce for delivery.")
 }
 
-func interpreterMessage(interpreter string, problems []string) []string {
+func interpreterMessage(interpreter string, problems []string, bundled bool) []string {
 	lines := make([]string, 0, len(problems)+1)
 	for _, p := range problems {
 		lines = append(lines, "signet: INTERPRETER "+p)
+	}
+	if bundled {
+		return append(lines, "signet: refused to start: the application's own Python "+interpreter+
+			" failed its check. Install the application where only you (or an administrator) can "+
+			"change it: every directory from the file system root to the interpreter owned by you "+
+			"or root and not writable by group or others.")
 	}
 	return append(lines, "signet: refused to start: the Python interpreter "+interpreter+
 		" failed its check. Repair or reinstall that Python (it must be owned and writable only by "+

@@ -208,10 +208,14 @@ func TestWarningAndInterpreterMessages(t *testing.T) {
 		!strings.HasPrefix(warn[1], "signet: WARNING (warn-level seal): starting anyway;") {
 		t.Errorf("warningMessage() = %q", warn)
 	}
-	in := interpreterMessage("/opt/py/bin/python3", []string{"/opt/py/bin is writable by group 1000"})
+	in := interpreterMessage("/opt/py/bin/python3", []string{"/opt/py/bin is writable by group 1000"}, false)
 	if len(in) != 2 || in[0] != "signet: INTERPRETER /opt/py/bin is writable by group 1000" ||
 		!strings.HasPrefix(in[1], "signet: refused to start: the Python interpreter /opt/py/bin/python3 failed its check.") {
 		t.Errorf("interpreterMessage() = %q", in)
+	}
+	in = interpreterMessage("/home/a/app/runtime/bin/python3", []string{"/home/a/app is writable by group or others"}, true)
+	if len(in) != 2 || !strings.HasPrefix(in[1], "signet: refused to start: the application's own Python /home/a/app/runtime/bin/python3 failed its check. Install the application where only you") {
+		t.Errorf("interpreterMessage(bundled) = %q", in)
 	}
 	if got, want := launchMessage("/usr/bin/python3.11", errors.New("exec: no such file")),
 		"signet: cannot start the Python interpreter /usr/bin/python3.11: exec: no such file. "+

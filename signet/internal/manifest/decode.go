@@ -162,7 +162,7 @@ func (d *decoder) decode(nlines int) (*Manifest, error) {
 		if v, err = d.field("python-trust"); err != nil {
 			return nil, err
 		}
-		if err := checkTrust(v); err != nil {
+		if err := checkTrust(v, !isAbsolute(m.PythonPath)); err != nil {
 			return nil, lineErr(d.line, "%v", err)
 		}
 		if n := len(m.PythonTrust); n > 0 {

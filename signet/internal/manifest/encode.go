@@ -101,7 +101,7 @@ func (m *Manifest) validate() error {
 	trust := append([]string(nil), m.PythonTrust...)
 	sort.Strings(trust)
 	for i, t := range trust {
-		if err := checkTrust(t); err != nil {
+		if err := checkTrust(t, !isAbsolute(m.PythonPath)); err != nil {
 			return err
 		}
 		if i > 0 && trust[i-1] == t {

@@ -64,7 +64,7 @@ type Manifest struct {
 	PythonPath    string    // absolute (outside the app), or a relative app path sealed as a File
 	PythonVersion string    // "X.Y", e.g. "3.11"
 	PythonSHA256  *[32]byte // digest of the interpreter executable; nil is written as "-"
-	PythonTrust   []string  // absolute paths whose ownership the loader checks
+	PythonTrust   []string  // paths whose ownership the loader checks: absolute, or app paths for a bundled interpreter
 	SealRuntime   bool      // RoleRuntime files are present only when true
 	// RequireSigner, when set, is the SHA-256 of the DER SubjectPublicKeyInfo of the only
 	// certificate whose Authenticode signature the (Windows) loader accepts on itself; the
@@ -106,6 +106,12 @@ func RoleForPath(p string) Role {
 		return RoleBytecode
 	}
 	return RoleData
+}
+
+// Bundled reports whether the interpreter is the vendor's own, inside the delivery: its
+// python-path (and python-trust paths) are app paths, not absolute ones.
+func (m *Manifest) Bundled() bool {
+	return m.PythonPath != "" && !isAbsolute(m.PythonPath)
 }
 
 // Sort puts m.Files and m.PythonTrust into canonical (byte) order in place, so that Lookup

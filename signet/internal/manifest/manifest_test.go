@@ -149,7 +149,8 @@ func TestEncodeErrors(t *testing.T) {
 		{"bad version", func(m *Manifest) { m.PythonVersion = "3" }, "X.Y"},
 		{"version leading zero", func(m *Manifest) { m.PythonVersion = "3.011" }, "X.Y"},
 		{"windows backslash python", func(m *Manifest) { m.PythonPath = `C:\Python311\python.exe` }, "python-path"},
-		{"relative python not sealed", func(m *Manifest) { m.PythonPath = "python/bin/python3" }, "not listed as a file"},
+		{"relative python not sealed", func(m *Manifest) { m.PythonPath, m.PythonTrust = "python/bin/python3", nil }, "not listed as a file"},
+		{"absolute trust of a bundled python", func(m *Manifest) { m.PythonPath = "python/bin/python3" }, "is absolute, but the interpreter is bundled"},
 		{"relative trust", func(m *Manifest) { m.PythonTrust = []string{"usr/lib"} }, "python-trust"},
 		{"duplicate trust", func(m *Manifest) { m.PythonTrust = []string{"/a", "/a"} }, "listed twice"},
 		{"duplicate file", func(m *Manifest) { m.Files = append(m.Files, m.Files[2]) }, "listed twice"},
@@ -505,5 +506,36 @@ func TestRequireSigner(t *testing.T) {
 				t.Errorf("Decode error = %v, want line %d containing %q", err, tt.wantLine, tt.want)
 			}
 		})
+	}
+}
+
+// TestBundledRuntimeRoundTrip checks the manifest of a delivery with its own interpreter: the
+// python-path and the python-trust paths are app paths, and they survive encode and decode.
+func TestBundledRuntimeRoundTrip(t *testing.T) {
+	m := &Manifest{
+		Entry: "hello.py", Level: LevelEnforce, PythonPath: "runtime/bin/python3.11", PythonVersion: "3.11",
+		PythonTrust: []string{"runtime/lib/python3.11", "runtime/lib/python3.11/lib-dynload", "runtime/lib/python311.zip"},
+		Files: []File{
+			{Path: "hello.py", Size: 5, SHA256: sum("hello"), Role: RoleEntry},
+			{Path: "runtime/bin/python3.11", Size: 6, SHA256: sum("python"), Role: RoleData},
+			{Path: "runtime/lib/python3.11/os.py", Size: 2, SHA256: sum("os"), Role: RoleModule},
+		},
+	}
+	m.Sort()
+	b, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(b)
+	if err != nil {
+		t.Fatalf("Decode: %v\n%s", err, b)
+	}
+	again, err := got.Encode()
+	if err != nil || !bytes.Equal(again, b) {
+		t.Fatalf("re-encoded differently (%v):\n%s\nvs\n%s", err, again, b)
+	}
+	bad := bytes.Replace(b, []byte("python-trust runtime/lib/python3.11\n"), []byte("python-trust /usr/lib/python3.11\n"), 1)
+	if _, err := Decode(bad); err == nil || !strings.Contains(err.Error(), "is absolute, but the interpreter is bundled") {
+		t.Errorf("an absolute trust path with a bundled interpreter: err = %v", err)
 	}
 }

@@ -78,11 +78,23 @@ func isSmallDecimal(s string) bool {
 	return true
 }
 
-func checkTrust(p string) error {
+// checkTrust checks one python-trust path. It has the form of the python-path: absolute for an
+// interpreter installed on the machine, an app path (relative to the delivery) for a runtime
+// bundled in the delivery, whose search path is inside it.
+func checkTrust(p string, bundled bool) error {
 	if err := checkNoTrailingSpace(p); err != nil {
 		return err
 	}
-	if err := apppath.ValidateAbsolute(p); err != nil {
+	var err error
+	switch {
+	case bundled && isAbsolute(p):
+		return fmt.Errorf("python-trust %q is absolute, but the interpreter is bundled in the delivery: its trusted paths are app paths", p)
+	case bundled:
+		err = apppath.Validate(p)
+	default:
+		err = apppath.ValidateAbsolute(p)
+	}
+	if err != nil {
 		return fmt.Errorf("python-trust: %w", err)
 	}
 	return nil

@@ -31,18 +31,20 @@ type collected struct {
 	generated    []generated // bytecode files to write into the delivery
 	bytecodeNote string      // why there is none, or ""
 	notCompiled  []string    // "app path: error" of modules that do not compile
+	runtimeDir   string      // app path of a bundled runtime, "" for none
 }
 
 // collectInputs returns the explicit inputs, checked, or walks o.Root. exclude is the
 // absolute output path (never sealed); skipPycache says whether __pycache__ directories
 // are left out (the app is copied to a delivery directory) or refused (the loader will
-// check Root itself, where they would be UNEXPECTED).
-func collectInputs(o *Options, exclude string, skipPycache bool) (*collected, error) {
+// check Root itself, where they would be UNEXPECTED); skipDir, if not "", is a directory
+// left out of the walk (a bundled runtime inside the app tree, sealed as the runtime).
+func collectInputs(o *Options, exclude string, skipPycache bool, skipDir string) (*collected, error) {
 	var c collected
 	if o.Files != nil {
 		c.inputs = append([]Input(nil), o.Files...)
 	} else {
-		if err := c.walk(o.Root, exclude, skipPycache); err != nil {
+		if err := c.walk(o.Root, exclude, skipPycache, skipDir); err != nil {
 			return nil, err
 		}
 	}
@@ -66,7 +68,7 @@ func collectInputs(o *Options, exclude string, skipPycache bool) (*collected, er
 
 // walk lists every regular file under root. Anything else (a symlink, device, FIFO,
 // socket) is refused: the loader verifies regular files only.
-func (c *collected) walk(root, exclude string, skipPycache bool) error {
+func (c *collected) walk(root, exclude string, skipPycache bool, skipDir string) error {
 	if root == "" {
 		return errors.New("--root is required when no explicit files are given")
 	}
@@ -77,9 +79,12 @@ func (c *collected) walk(root, exclude string, skipPycache bool) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("--root %s is not a directory", root)
 	}
-	var excludeInfo fs.FileInfo
+	var excludeInfo, skipInfo fs.FileInfo
 	if exclude != "" {
 		excludeInfo, _ = os.Lstat(exclude)
+	}
+	if skipDir != "" {
+		skipInfo, _ = os.Stat(skipDir)
 	}
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -95,6 +100,11 @@ func (c *collected) walk(root, exclude string, skipPycache bool) error {
 		app := filepath.ToSlash(rel)
 		switch t := d.Type(); {
 		case t.IsDir():
+			if skipInfo != nil {
+				if fi, err := d.Info(); err == nil && os.SameFile(fi, skipInfo) {
+					return fs.SkipDir // the bundled runtime, sealed as such
+				}
+			}
 			if app == launch.BytecodeDir {
 				// sealed bytecode of an earlier seal: compiled anew, never an input
 				c.skipped = append(c.skipped, app)

@@ -47,6 +47,7 @@ const probeProgram = `import os, sys
 w = sys.stdout.write
 h = lambda p: os.fsencode(p).hex()
 w("version %d.%d\n" % sys.version_info[:2])
+w("implementation %s\n" % sys.implementation.name)
 for p in sys.path:
     w("path %s\n" % h(p))
 if sys.platform == "win32":
@@ -68,6 +69,23 @@ var zipEntry = regexp.MustCompile(`^python[0-9]+\.zip$`)
 
 // versionPattern matches an "X.Y" Python version.
 var versionPattern = regexp.MustCompile(`^[0-9]{1,3}\.[0-9]{1,3}$`)
+
+// minimumVersion is the oldest Python a loader can start: the bootstrap needs -P
+// (sys.flags.safe_path), new in 3.11, to keep the app root off sys.path.
+const minimumVersion = "3.11"
+
+// checkMinimumVersion refuses a Python older than minimumVersion. what names where the
+// version came from ("--python-version", the interpreter's path).
+func checkMinimumVersion(version, what string) error {
+	var major, minor int
+	if _, err := fmt.Sscanf(version, "%d.%d", &major, &minor); err != nil {
+		return fmt.Errorf("%s: Python version %q is not X.Y", what, version)
+	}
+	if major < 3 || (major == 3 && minor < 11) {
+		return fmt.Errorf("%s is Python %s, older than %s, the oldest signet supports (its loader needs sys.flags.safe_path, new in 3.11): seal with Python %s or newer", what, version, minimumVersion, minimumVersion)
+	}
+	return nil
+}
 
 // isHost reports whether a target is this machine's OS and architecture, so that its
 // interpreter can be run here.
@@ -107,6 +125,9 @@ func resolveInterpreter(ctx context.Context, o *Options, goos, goarch string) (*
 		in, err = foreignInterpreter(o, goos, goarch, pin)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := checkMinimumVersion(in.version, "--python "+o.Python); err != nil {
 		return nil, err
 	}
 	if trust != nil {
@@ -248,12 +269,18 @@ func checkExecutable(given, real, goos string) ([32]byte, error) {
 func runProbe(ctx context.Context, python, goos string) (*interpreter, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "-I", "-S", "-c", probeProgram)
+	cmd := exec.CommandContext(ctx, python, "-I", "-S", "-B", "-c", probeProgram)
 	cmd.Env = probeEnv(goos)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
+		// A Python 2 knows no -I: ask it its version only, to say what is wrong.
+		if v := oldVersion(ctx, python, goos); v != "" {
+			if verr := checkMinimumVersion(v, python); verr != nil {
+				return nil, verr
+			}
+		}
 		return nil, fmt.Errorf("asking %s for its version and search path: %w: %s", python, err, strings.TrimSpace(stderr.String()))
 	}
 	in, err := parseProbe(stdout.Bytes(), goos)
@@ -261,6 +288,18 @@ func runProbe(ctx context.Context, python, goos string) (*interpreter, error) {
 		return nil, fmt.Errorf("asking %s for its version and search path: %w", python, err)
 	}
 	return in, nil
+}
+
+// oldVersion asks an interpreter that refused the probe for its X.Y version, with the
+// options even Python 2 knows (no environment, no site), or "".
+func oldVersion(ctx context.Context, python, goos string) string {
+	cmd := exec.CommandContext(ctx, python, "-E", "-S", "-B", "-c", "import sys; sys.stdout.write('%d.%d' % sys.version_info[:2])")
+	cmd.Env = probeEnv(goos)
+	out, err := cmd.Output()
+	if err != nil || !versionPattern.Match(out) {
+		return ""
+	}
+	return string(out)
 }
 
 // probeEnv is the environment of the probe: empty, except what Windows needs to start a
@@ -286,11 +325,17 @@ func parseProbe(out []byte, goos string) (*interpreter, error) {
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		key, val, _ := strings.Cut(sc.Text(), " ")
-		if key == "version" {
+		switch key {
+		case "version":
 			if !versionPattern.MatchString(val) {
 				return nil, fmt.Errorf("unexpected version %q", val)
 			}
 			in.version = val
+			continue
+		case "implementation":
+			if val != "cpython" {
+				return nil, fmt.Errorf("it is %q, not CPython: signet's loader runs CPython only", val)
+			}
 			continue
 		}
 		raw, err := hex.DecodeString(val)

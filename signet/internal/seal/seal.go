@@ -56,6 +56,14 @@ type Options struct {
 	SealRuntime   bool           // also seal the interpreter's own files (and pin its digest)
 	Stub          string         // prebuilt stub; "" means stubs.Get for the target
 	NoBytecode    bool           // seal no bytecode: modules are compiled from source at every import
+	// Runtime is the directory of a relocatable CPython installation (python-build-standalone's
+	// install_only tree, the Windows embeddable distribution) to bundle into the delivery at
+	// RuntimeDir: every file of it is sealed, its __pycache__ is left out (sealed bytecode
+	// replaces it), and Python then names the interpreter inside it ("runtime/bin/python3.11";
+	// "" finds it). "" means the interpreter installed on the target machine.
+	Runtime string
+	// RuntimeDir is the runtime's app path in the delivery; "" means DefaultRuntimeDir.
+	RuntimeDir string
 	// LoaderName is the loader's file name in the delivery when there is no Output (Build
 	// for an archive); ".exe" is appended for a windows target if missing.
 	LoaderName string
@@ -90,6 +98,9 @@ type Result struct {
 	// NotCompiled lists "app path: error" for modules whose source does not compile: they
 	// get no sealed bytecode (importing them fails, as with plain Python).
 	NotCompiled []string
+	// RuntimeNotCompiled counts such modules of a bundled runtime; RuntimeFiles its files
+	// (they are among Copied).
+	RuntimeNotCompiled, RuntimeFiles int
 }
 
 // layout is where things go.
@@ -113,8 +124,12 @@ type Delivery struct {
 	Skipped []string
 	// BytecodeNote says why no bytecode was sealed ("" when it was).
 	BytecodeNote string
-	// NotCompiled lists "app path: error" for modules whose source does not compile.
-	NotCompiled []string
+	// NotCompiled lists "app path: error" for the app's modules whose source does not
+	// compile; RuntimeNotCompiled counts those of a bundled runtime (its test data).
+	NotCompiled        []string
+	RuntimeNotCompiled int
+	// RuntimeFiles counts the files of a bundled runtime (Options.Runtime).
+	RuntimeFiles int
 
 	inputs    []Input     // the app files, by app path
 	generated []generated // the sealed bytecode made here
@@ -156,9 +171,22 @@ func build(ctx context.Context, o *Options, l *layout) (*Delivery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("attaching the manifest to the stub: %w", err)
 	}
-	return &Delivery{LoaderName: l.loaderName, Loader: loader, Manifest: m, Encoded: encoded,
-		Skipped: c.skipped, BytecodeNote: c.bytecodeNote, NotCompiled: c.notCompiled,
-		inputs: c.inputs, generated: c.generated}, nil
+	d := &Delivery{LoaderName: l.loaderName, Loader: loader, Manifest: m, Encoded: encoded,
+		Skipped: c.skipped, BytecodeNote: c.bytecodeNote, inputs: c.inputs, generated: c.generated}
+	inRuntime := func(app string) bool { return c.runtimeDir != "" && strings.HasPrefix(app, c.runtimeDir+"/") }
+	for _, n := range c.notCompiled {
+		if inRuntime(n) {
+			d.RuntimeNotCompiled++
+		} else {
+			d.NotCompiled = append(d.NotCompiled, n)
+		}
+	}
+	for _, in := range c.inputs {
+		if inRuntime(in.App) {
+			d.RuntimeFiles++
+		}
+	}
+	return d, nil
 }
 
 // Seal seals the app and writes its delivery: the app files are copied next to the loader
@@ -181,7 +209,8 @@ func Seal(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("creating the output directory: %w", err)
 	}
 	res := &Result{Loader: l.output, Manifest: d.Manifest, Skipped: d.Skipped, Bytecode: len(d.generated),
-		BytecodeNote: d.BytecodeNote, NotCompiled: d.NotCompiled}
+		BytecodeNote: d.BytecodeNote, NotCompiled: d.NotCompiled, RuntimeNotCompiled: d.RuntimeNotCompiled,
+		RuntimeFiles: d.RuntimeFiles}
 	if !l.inPlace {
 		if res.Copied, err = copyApp(outDir, d.inputs, d.Manifest); err != nil {
 			return nil, err
@@ -302,20 +331,34 @@ func buildManifest(ctx context.Context, o *Options, l *layout) (*manifest.Manife
 	if err != nil {
 		return nil, nil, err
 	}
-	interp, err := resolveInterpreter(ctx, o, l.goos, l.goarch)
+	var b *bundle
+	var interp *interpreter
+	if o.Runtime != "" {
+		if b, err = planRuntime(o, l); err != nil {
+			return nil, nil, err
+		}
+		interp, err = bundledInterpreter(ctx, o, b, l.goos, l.goarch)
+	} else {
+		interp, err = resolveInterpreter(ctx, o, l.goos, l.goarch)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := collectInputs(o, l.outputAbs, !l.inPlace)
+	skipDir := ""
+	if b != nil {
+		skipDir = b.real
+	}
+	c, err := collectInputs(o, l.outputAbs, !l.inPlace, skipDir)
 	if err != nil {
 		return nil, nil, err
+	}
+	if b != nil {
+		if err := c.addRuntime(b); err != nil {
+			return nil, nil, err
+		}
 	}
 	if !hasApp(c.inputs, entry) {
-		where := "the given files"
-		if o.Files == nil {
-			where = o.Root
-		}
-		return nil, nil, fmt.Errorf("--main %s is not a file of the app (in %s)", entry, where)
+		return nil, nil, fmt.Errorf("--main %s is not a file of the app: give the entry script's app path (relative to the app root)", entry)
 	}
 	if err := checkPortable(c.inputs, l.goos); err != nil {
 		return nil, nil, err
