@@ -1,6 +1,6 @@
 """Toolchain rules: the seal helper (exec) and the loader stub (target)."""
 
-load(":platforms.bzl", "SIGNET_PLATFORMS")
+load(":platforms.bzl", "SIGNET_PLATFORMS", "target")
 
 def _signet_toolchain_impl(ctx):
     return [platform_common.ToolchainInfo(
@@ -26,7 +26,7 @@ def _signet_stub_toolchain_impl(ctx):
         stub = ctx.file.stub,
         goos = p.goos,
         goarch = p.goarch,
-        target = p.goos + "/" + p.goarch,
+        target = target(p),
         platform_key = ctx.attr.platform_key,
     )]
 

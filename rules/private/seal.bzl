@@ -2,6 +2,7 @@
 
 load("@rules_pkg//pkg:providers.bzl", "PackageFilegroupInfo", "PackageFilesInfo")
 load("@rules_python//python:py_info.bzl", "PyInfo")
+load("//toolchains:platforms.bzl", "targets")
 load("//toolchains:types.bzl", "SIGNET_TOOLCHAIN_TYPE", "STUB_TOOLCHAIN_TYPE")
 load(":paths.bzl", "app_path", "import_root", "normalize", "workspace_path")
 
@@ -23,7 +24,10 @@ WINDOWS_RESOURCE_KEYS = {
     "product_version": "--product-version",
 }
 
-KNOWN_TARGETS = "linux/amd64, linux/arm64, windows/amd64, windows/arm64 (platforms in //platforms)"
+# The keys of signet_loader's per-OS dicts (python, python_trust).
+OS_KEYS = ("linux", "windows", "default")
+
+KNOWN_TARGETS = ", ".join(targets()) + " (platforms in //platforms)"
 
 def _is_python_source(path):
     return path.lower().endswith((".py", ".pyw"))
@@ -57,6 +61,18 @@ def _pick_python(ctx, goos):
     if goos != "windows" and not path.startswith("/"):
         _fail(ctx, "python", "%r is not an absolute %s path: give the interpreter's absolute path on the target machine, e.g. \"/usr/bin/python3.11\"" % (path, goos))
     return path
+
+def _check_attrs(ctx):
+    """Checks the attribute values that do not depend on the target platform."""
+    for attr in ("python", "python_trust"):
+        for key in getattr(ctx.attr, attr):
+            if key not in OS_KEYS:
+                _fail(ctx, attr, "unknown OS %r in the dict: use \"linux\", \"windows\" or \"default\"" % key)
+    for key in sorted(ctx.attr.windows_resources.keys()):
+        if key not in WINDOWS_RESOURCE_KEYS:
+            _fail(ctx, "windows_resources", "unknown key %r: use %s" % (key, ", ".join(sorted(WINDOWS_RESOURCE_KEYS.keys()))))
+    if ctx.attr.stamp not in (-1, 0, 1):
+        _fail(ctx, "stamp", "%r: use 1 (always), 0 (never) or -1 (with --stamp)" % ctx.attr.stamp)
 
 def _collect(ctx):
     """Returns (list of (File, app path, what)), checked for clashes."""
@@ -100,6 +116,7 @@ def _collect(ctx):
     return result
 
 def _seal_impl(ctx):
+    _check_attrs(ctx)
     stub = ctx.toolchains[STUB_TOOLCHAIN_TYPE]
     if stub == None:
         _fail(ctx, "platforms", "signet has no loader stub for the target platform %s: it builds loaders for %s" % (
@@ -145,13 +162,11 @@ def _seal_impl(ctx):
         # Every Windows loader gets the application manifest; these add version information
         # and the icon. {KEY} in a value takes the workspace status value when stamping.
         for key in sorted(ctx.attr.windows_resources.keys()):
-            if key not in WINDOWS_RESOURCE_KEYS:
-                _fail(ctx, "windows_resources", "unknown key %r: use %s" % (key, ", ".join(sorted(WINDOWS_RESOURCE_KEYS.keys()))))
             args.add(WINDOWS_RESOURCE_KEYS[key], ctx.attr.windows_resources[key])
         if ctx.file.windows_icon:
             args.add("--icon", ctx.file.windows_icon)
             inputs.append(ctx.file.windows_icon)
-        if ctx.attr.stamp:
+        if ctx.attr.stamp == 1 or (ctx.attr.stamp == -1 and ctx.attr.stamp_detected):
             # Stable first: a key in both files takes its stable value.
             args.add("--status-file", ctx.info_file)
             args.add("--status-file", ctx.version_file)
@@ -229,7 +244,11 @@ SEAL_ATTRS = {
     "python_trust": attr.string_list_dict(doc = "Trusted interpreter paths per target OS."),
     "python_version": attr.string(mandatory = True, doc = "X.Y"),
     "srcs": attr.label_list(allow_files = [".py", ".pyw"], doc = "Python sources."),
-    "stamp": attr.bool(doc = "Stamping is on: {KEY} in windows_resources takes workspace status values."),
+    "stamp": attr.int(
+        default = -1,
+        doc = "Whether {KEY} in windows_resources takes workspace status values: 1 always, 0 never, -1 with --stamp.",
+    ),
+    "stamp_detected": attr.bool(doc = "The build runs with --stamp (for stamp = -1)."),
     "strip_prefix": attr.string(default = "__package__", doc = "Directory stripped from paths."),
     "windows_icon": attr.label(allow_single_file = [".ico", ".png"], doc = "Icon of Windows loaders."),
     "windows_resources": attr.string_dict(doc = "Version information of Windows loaders."),
