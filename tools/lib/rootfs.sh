@@ -25,7 +25,7 @@ source "$SIGNET_LIB_DIR/host-packages.sh"
 # the next launch then rebuilds what it describes (the root filesystem, or the offline modules
 # and bazelrc, which are cheap).
 SIGNET_ROOTFS_RECIPE=1
-SIGNET_OFFLINE_RECIPE=4
+SIGNET_OFFLINE_RECIPE=5
 SIGNET_SUITE=sid
 SIGNET_PACKAGES=(
   bazel-bootstrap   # Bazel 7.7.1 and distro copies of platforms, skylib, rules_cc, ...
@@ -384,29 +384,141 @@ EOF
 def package_metadata(name, visibility = None, **kwargs):
     native.filegroup(name = name, srcs = [], applicable_licenses = [], visibility = visibility)
 EOF
-  # rules_java's toolchain names a JDK 21 that it downloads; sid's own JDK takes its place.
-  mkdir -p "$tmp/repos/remotejdk21_linux"
-  : >"$tmp/repos/remotejdk21_linux/REPO.bazel"
-  cat >"$tmp/repos/remotejdk21_linux/BUILD.bazel" <<'EOF'
-# Offline stand-in for rules_java's remote JDK 21: the root filesystem's JDK (rules_java's
-# local_jdk repository, named canonically: an overridden repository has no apparent names).
-alias(
-    name = "jdk",
-    actual = "@@rules_java~~toolchains~local_jdk//:jdk",
-    visibility = ["//visibility:public"],
-)
-EOF
+  signet_offline_rules_java "$tmp/modules/rules_java"
   signet_write_bazelrc "$tmp" >"$tmp/offline.bazelrc"
   echo "$stamp" >"$tmp/.signet-recipe"
   signet_replace_dir "$tmp" "$SIGNET_OFFLINE"
+}
+
+# signet_offline_rules_java DIR: a copy of the distro's rules_java whose toolchains extension
+# downloads nothing: the java tools are Debian's prebuilt ones (package bazel-java-tools, see its
+# README.Debian), and the JDK 21 that rules_java's java_toolchain names is sid's own JDK (the
+# local_jdk repository). This is done inside the module, where the repositories have apparent
+# names, rather than by --override_repository of their canonical names, which differ between
+# Bazel versions (rules_java~~toolchains~... in Bazel 7, rules_java++toolchains+... in 8).
+signet_offline_rules_java() {
+  local dir=$1 java_tools=$SIGNET_ROOTFS/usr/lib/x86_64-linux-gnu/bazel/java_tools
+  [[ -f "$java_tools/BUILD" ]] || signet_die "$java_tools is missing (package bazel-java-tools)"
+  cp -r "$SIGNET_ROOTFS/usr/share/bazel/rules/java" "$dir"
+  chmod -R u+w "$dir"
+  # rules_java 7.6.5 names local_jdk's runtime (what --java_runtime_version=local_jdk selects)
+  # after its canonical repository name split at "~"; with "+" (Bazel 8's separator, set by
+  # .bazelrc) the split must take "+" too, as later rules_java releases do.
+  local file=$dir/toolchains/local_java_repository.bzl
+  sed -i 's/repository_ctx\.name\.split("~")\[-1\]$/repository_ctx.name.split("~")[-1].split("+")[-1]/' "$file"
+  grep -qF 'split("~")[-1].split("+")[-1]' "$file" ||
+    signet_die "cannot adapt $file to \"+\" in repository names: check the rules_java version"
+  cat >"$dir/java/extensions.bzl" <<EOF
+"""rules_java's module extension, offline (written by signet's tools/lib/rootfs.sh).
+
+The distro's extension, except for three repositories: remote_java_tools and
+remote_java_tools_linux are Debian's prebuilt java tools, and remotejdk21_linux (the JDK of
+rules_java's java_toolchain) is an alias of the root filesystem's JDK (local_jdk).
+"""
+
+load("@bazel_features//:features.bzl", "bazel_features")
+load("@bazel_tools//tools/build_defs/repo:http.bzl", "http_archive")
+load("@bazel_tools//tools/build_defs/repo:local.bzl", "local_repository")
+load("//java:repositories.bzl", "JAVA_TOOLS_CONFIG", "REMOTE_JDK_CONFIGS", "local_jdk_repo")
+load("//toolchains:remote_java_repository.bzl", "remote_java_repository")
+
+_JAVA_TOOLS = "$java_tools"
+
+def _build_file_repo_impl(rctx):
+    rctx.file("REPO.bazel", "")
+    rctx.file("BUILD.bazel", rctx.attr.content)
+
+# The runtime toolchains of a remote JDK, as rules_java's remote_java_repository declares them
+# (java_runtime_version "21" or "remotejdk_21"; @rules_java//toolchains:remotejdk_21 asks for
+# the latter).
+_TOOLCHAIN_CONFIG = """
+config_setting(
+    name = "prefix_version_setting",
+    values = {{"java_runtime_version": "remotejdk_{version}"}},
+)
+
+config_setting(
+    name = "version_setting",
+    values = {{"java_runtime_version": "{version}"}},
+)
+
+alias(
+    name = "version_or_prefix_version_setting",
+    actual = select({{
+        ":version_setting": ":version_setting",
+        "//conditions:default": ":prefix_version_setting",
+    }}),
+)
+
+toolchain(
+    name = "toolchain",
+    target_compatible_with = {target_compatible_with},
+    target_settings = [":version_or_prefix_version_setting"],
+    toolchain_type = "@bazel_tools//tools/jdk:runtime_toolchain_type",
+    toolchain = "{toolchain}",
+)
+
+toolchain(
+    name = "bootstrap_runtime_toolchain",
+    exec_compatible_with = {target_compatible_with},
+    target_settings = [":version_or_prefix_version_setting"],
+    toolchain_type = "@bazel_tools//tools/jdk:bootstrap_runtime_toolchain_type",
+    toolchain = "{toolchain}",
+)
+"""
+
+_build_file_repo = repository_rule(
+    implementation = _build_file_repo_impl,
+    attrs = {"content": attr.string()},
+)
+
+def _toolchains_impl(module_ctx):
+    for name, config in JAVA_TOOLS_CONFIG["artifacts"].items():
+        if name in ("java_tools", "java_tools_linux"):
+            local_repository(name = "remote_" + name, path = _JAVA_TOOLS)
+        else:
+            http_archive(
+                name = "remote_" + name,
+                sha256 = config["sha"],
+                urls = [config["mirror_url"], config["github_url"]],
+            )
+    local_jdk_repo()
+    for version in ("8", "11", "17", "21"):
+        for item in REMOTE_JDK_CONFIGS[version]:
+            if item.name == "remotejdk21_linux":
+                _build_file_repo(
+                    name = item.name,
+                    content = 'alias(name = "jdk", actual = "@local_jdk//:jdk", visibility = ["//visibility:public"])\\n',
+                )
+                _build_file_repo(
+                    name = item.name + "_toolchain_config_repo",
+                    content = _TOOLCHAIN_CONFIG.format(
+                        version = item.version,
+                        target_compatible_with = item.target_compatible_with,
+                        toolchain = "@%s//:jdk" % item.name,
+                    ),
+                )
+                continue
+            remote_java_repository(
+                name = item.name,
+                target_compatible_with = item.target_compatible_with,
+                sha256 = item.sha256,
+                strip_prefix = item.strip_prefix,
+                urls = item.urls,
+                version = item.version,
+            )
+    if bazel_features.external_deps.extension_metadata_has_reproducible:
+        return module_ctx.extension_metadata(reproducible = True)
+    return None
+
+toolchains = module_extension(_toolchains_impl)
+EOF
 }
 
 # signet_write_bazelrc DIR prints the offline bazelrc. DIR is where the modules are now; the
 # file names them where they will be ($SIGNET_OFFLINE) after the rename.
 signet_write_bazelrc() {
   local dir=$1 name m=$SIGNET_OFFLINE/modules
-  local java_tools=$SIGNET_ROOTFS/usr/lib/x86_64-linux-gnu/bazel/java_tools
-  [[ -f "$java_tools/BUILD" ]] || signet_die "$java_tools is missing (package bazel-java-tools)"
   cat <<EOF
 # Generated by tools/lib/rootfs.sh: offline settings for Bazel inside the sid root filesystem.
 # Not part of the checkout; regenerated when the recipe changes.
@@ -424,12 +536,7 @@ build --nosandbox_debug
 common --override_module=rules_go=$m/rules_go
 common --override_module=gazelle=$m/gazelle
 # Java (stardoc's renderer is a java_binary) from the root filesystem instead of downloads:
-# Debian's prebuilt java tools (package bazel-java-tools, see its README.Debian), sid's JDK as
-# the runtime, and as the JDK 21 that rules_java's java_toolchain names. Repository names are
-# canonical names of Bazel 7.
-common --override_repository=rules_java~~toolchains~remote_java_tools=$java_tools
-common --override_repository=rules_java~~toolchains~remote_java_tools_linux=$java_tools
-common --override_repository=rules_java~~toolchains~remotejdk21_linux=$SIGNET_OFFLINE/repos/remotejdk21_linux
+# sid's JDK as the runtime; the java tools come with the rules_java copy (below).
 build --java_runtime_version=local_jdk
 build --tool_java_runtime_version=local_jdk
 EOF
@@ -441,6 +548,8 @@ EOF
     echo "rules_pkg rules/pkg"
     echo "stardoc tools/stardoc"
   } | while read -r name path; do
+    # rules_java: the offline copy (signet_offline_rules_java), among the modules below.
+    [[ "$name" == rules_java ]] && continue
     echo "common --override_module=$name=$SIGNET_ROOTFS/usr/share/bazel/$path"
   done
   for name in "$dir"/modules/*; do
