@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for signet's benchmark scripts (sourced, not run). Bash.
 #
 # Sets: repo (the repository root; the scripts cd there), python (the interpreter,
@@ -29,8 +30,8 @@ mkdir "$bin"
 # stub (docs/design.md, "How signet seal gets stubs").
 stub_build() {
 	local out=$1 pkg=$2 goos=${3:-$(go env GOHOSTOS)} goarch=${4:-$(go env GOHOSTARCH)}
-	CGO_ENABLED=0 GOOS=$goos GOARCH=$goarch GOFLAGS= GOWORK=off GOTOOLCHAIN=local \
-		GOEXPERIMENT= GOAMD64=v1 GOARM64=v8.0 \
+	CGO_ENABLED=0 GOOS=$goos GOARCH=$goarch GOFLAGS='' GOWORK=off GOTOOLCHAIN=local \
+		GOEXPERIMENT='' GOAMD64=v1 GOARM64=v8.0 \
 		go build -trimpath -buildvcs=false -ldflags='-s -w -buildid=' -o "$out" "$pkg"
 }
 

@@ -19,7 +19,7 @@ shift
 [[ -x $python ]] || fail "no interpreter at $python"
 version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-tar_file= manifest=
+tar_file='' manifest=''
 for f in "$@"; do
   case $f in
     */linux_amd64/hello.tar) tar_file=$f ;;

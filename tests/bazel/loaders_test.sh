@@ -25,7 +25,7 @@ for f in "$@"; do
 done
 [[ -n $runnable ]] || fail "no linux_amd64/hello.tar among $*"
 
-linux= windows=
+linux='' windows=''
 for f in "${files[@]}"; do
   case $f in
     */linux_amd64/hello) linux=$f ;;

@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # Shared helpers of the tests/repro scripts (sourced, not run).
 # Each script: runs from anywhere, works in the repository root, counts checks, prints
 # "N passed, N failed" and its wall time last, and exits non-zero on any failure.
 
+# shellcheck disable=SC2034 # used by the scripts that source this file
 repro_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 repro_start=$SECONDS
 repro_passed=0
