@@ -10,5 +10,5 @@ import "embed"
 // holds the packages' _test.go files, which signet/internal/stubs leaves out when it writes the
 // source out to build it.
 //
-//go:embed cmd/loader/*.go internal/loader/*.go internal/manifest/*.go internal/apppath/*.go internal/payload/*.go internal/pefile/*.go internal/treecheck/*.go internal/interp/*.go internal/launch/*.go internal/launch/*.py internal/auditlog/*.go
+//go:embed cmd/loader/*.go internal/loader/*.go internal/manifest/*.go internal/apppath/*.go internal/payload/*.go internal/pefile/*.go internal/treecheck/*.go internal/interp/*.go internal/launch/*.go internal/launch/*.py internal/auditlog/*.go internal/verifycache/*.go
 var StubSource embed.FS

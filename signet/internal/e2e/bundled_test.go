@@ -4,6 +4,7 @@ package e2e_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -277,57 +278,86 @@ func TestBundledTamper(t *testing.T) {
 		}
 
 		// After the start-up check: the app waits, the test rewrites a module it has not
-		// imported yet (source and sealed bytecode) and a C extension; the running app uses
-		// the verified bytes or refuses, and the attacker's code never runs.
-		t.Run("changed after the check", func(t *testing.T) {
-			work := t.TempDir()
-			appDir := filepath.Join(work, "app")
-			canary := filepath.Join(work, "CANARY")
-			bundledApp(t, appDir, canary)
-			dist := filepath.Join(work, "dist")
-			loader := sealBundled(t, appDir, rt, dist)
-			cmd := exec.Command(loader, "late")
-			cmd.Env = baseEnv()
-			stdin, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var errOut strings.Builder
-			cmd.Stderr = &errOut
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Process.Kill()
-			// The app's first lines: the check is over, csv is not imported yet.
-			lines := bufio.NewScanner(stdout)
-			var seen []string
-			for lines.Scan() {
-				seen = append(seen, lines.Text())
-				if strings.HasPrefix(lines.Text(), "python ") {
-					break
+		// imported yet (its source and its sealed bytecode); the attacker's code never runs.
+		// Without a verification cache the loader read the sealed bytecode into the payload
+		// at start, so the app goes on with it ("csv 1"); with one (start-up that reads only
+		// what changed), the bootstrap reads it at import and refuses it (106).
+		for _, mode := range []struct {
+			name     string
+			cacheDir os.FileMode // the cache directory's mode: 0o777 is unsafe, so no cache
+			want     func(seen []string, code int, stderr string) bool
+		}{
+			{"without a verification cache", 0o777, func(seen []string, code int, _ string) bool {
+				return code == 0 && slices.Contains(seen, "csv 1")
+			}},
+			{"with a verification cache", 0o700, func(seen []string, code int, stderr string) bool {
+				return code == 106 && hasLine(stderr, "signet: MODIFIED __signet_pyc__/"+py.version+"/"+stdlib+"/csv.py.pyc: changed since the start-up check")
+			}},
+		} {
+			t.Run("changed after the check "+mode.name, func(t *testing.T) {
+				work := t.TempDir()
+				appDir := filepath.Join(work, "app")
+				canary := filepath.Join(work, "CANARY")
+				bundledApp(t, appDir, canary)
+				dist := filepath.Join(work, "dist")
+				loader := sealBundled(t, appDir, rt, dist)
+				cache := filepath.Join(work, "cache")
+				if err := os.Mkdir(cache, mode.cacheDir); err != nil {
+					t.Fatal(err)
 				}
-			}
-			csv := filepath.Join(dist, filepath.FromSlash(stdlib), "csv.py")
-			writeTo(t, csv, canaryLine(canary)+"QUOTE_ALL = 'attacker'\n")
-			pyc := filepath.Join(dist, "__signet_pyc__", py.version, filepath.FromSlash(stdlib), "csv.py.pyc")
-			writeTo(t, pyc, "not bytecode")
-			stdin.Write([]byte("\n"))
-			stdin.Close()
-			for lines.Scan() {
-				seen = append(seen, lines.Text())
-			}
-			err = cmd.Wait()
-			if err != nil || !slices.Contains(seen, "csv 1") {
-				t.Errorf("the app did not import the sealed csv: %v\nstdout %q\nstderr %q", err, seen, errOut.String())
-			}
-			if _, err := os.Stat(canary); err == nil {
-				t.Errorf("the attacker's code ran")
-			}
-		})
+				if err := os.Chmod(cache, mode.cacheDir); err != nil {
+					t.Fatal(err)
+				}
+				cmd := exec.Command(loader, "late")
+				cmd.Env = append(baseEnv(), "XDG_CACHE_HOME="+cache)
+				stdin, err := cmd.StdinPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				stdout, err := cmd.StdoutPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var errOut strings.Builder
+				cmd.Stderr = &errOut
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				defer cmd.Process.Kill()
+				// The app's first lines: the check is over, csv is not imported yet.
+				lines := bufio.NewScanner(stdout)
+				var seen []string
+				for lines.Scan() {
+					seen = append(seen, lines.Text())
+					if strings.HasPrefix(lines.Text(), "python ") {
+						break
+					}
+				}
+				csv := filepath.Join(dist, filepath.FromSlash(stdlib), "csv.py")
+				writeTo(t, csv, canaryLine(canary)+"QUOTE_ALL = 'attacker'\n")
+				pyc := filepath.Join(dist, "__signet_pyc__", py.version, filepath.FromSlash(stdlib), "csv.py.pyc")
+				writeTo(t, pyc, "not bytecode")
+				stdin.Write([]byte("\n"))
+				stdin.Close()
+				for lines.Scan() {
+					seen = append(seen, lines.Text())
+				}
+				code := 0
+				if err := cmd.Wait(); err != nil {
+					var exit *exec.ExitError
+					if !errors.As(err, &exit) {
+						t.Fatal(err)
+					}
+					code = exit.ExitCode()
+				}
+				if !mode.want(seen, code, errOut.String()) {
+					t.Errorf("exit %d\nstdout %q\nstderr %q", code, seen, errOut.String())
+				}
+				if _, err := os.Stat(canary); err == nil {
+					t.Errorf("the attacker's code ran")
+				}
+			})
+		}
 	})
 }
 

@@ -17,7 +17,7 @@ func TestStubDependencies(t *testing.T) {
 	const module = "github.com/signet-dev/signet/signet/"
 	allowed := map[string]bool{}
 	for _, p := range []string{"internal/manifest", "internal/apppath", "internal/payload", "internal/pefile",
-		"internal/treecheck", "internal/interp", "internal/launch", "internal/auditlog", "internal/loader", "cmd/loader"} {
+		"internal/treecheck", "internal/interp", "internal/launch", "internal/auditlog", "internal/verifycache", "internal/loader", "cmd/loader"} {
 		allowed[module+p] = true
 	}
 	for _, target := range platform.All {

@@ -150,6 +150,18 @@ type slot struct {
 // NewPreload lays out the payload for manifest, or returns nil when the manifest has no
 // python-version header (then BuildPayload sends the bootstrap source).
 func NewPreload(manifest []byte) *Preload {
+	return newPreload(manifest, true)
+}
+
+// NewBootstrapPreload is NewPreload without the app's module bytecode: the bootstrap then
+// reads and hashes each module's sealed bytecode when it is imported. For a loader whose
+// start-up check does not read every file (a verification cache, signet/internal/
+// verifycache), so that start-up grows with what is imported.
+func NewBootstrapPreload(manifest []byte) *Preload {
+	return newPreload(manifest, false)
+}
+
+func newPreload(manifest []byte, modules bool) *Preload {
 	version, ok := manifestVersion(manifest)
 	if !ok {
 		return nil
@@ -164,7 +176,11 @@ func NewPreload(manifest []byte) *Preload {
 		}
 		bootRecs[i] = record{path: path, size: size, digest: digest}
 	}
-	recs, pycLen := preloadRecords(manifest, version)
+	var recs []record
+	var pycLen int64
+	if modules {
+		recs, pycLen = preloadRecords(manifest, version)
+	}
 	bootLen, lazyLen := int64(len(bootstrapSource)), int64(len(bootstrapLazySource))
 	if form == "pyc" {
 		bootLen, lazyLen = bootRecs[0].size, bootRecs[1].size

@@ -21,6 +21,7 @@ import (
 	"github.com/signet-dev/signet/signet/internal/manifest"
 	"github.com/signet-dev/signet/signet/internal/payload"
 	"github.com/signet-dev/signet/signet/internal/treecheck"
+	"github.com/signet-dev/signet/signet/internal/verifycache"
 )
 
 // Exit codes of the loader. Any other status is the application's own.
@@ -102,10 +103,18 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 	// 4. Every sealed app file, and nothing importable that is not sealed.
 	tree, runtimeFiles := splitFiles(m.Files)
 	// The sealed module bytecode is read once, here, and handed to the interpreter.
+	// Files found exactly as they were when this user's loader last hashed them are not
+	// read again (signet/internal/verifycache); then the bootstrap reads each module's sealed
+	// bytecode when it is imported, hashing the very bytes it loads.
+	cache := verifycache.Open(raw, appRoot, len(tree))
 	preload := launch.NewPreload(raw)
+	if cache != nil {
+		preload = launch.NewBootstrapPreload(raw)
+	}
 	allowMemory(len(raw), preload.Len())
 	problems, err := treecheck.Check(appRoot, tree, treecheck.Options{
 		Ignore: []string{loaderName}, Capture: preload.Slot, Verified: preload.Verified,
+		Known: cache.Known, Remember: cache.Remember,
 	})
 	if err != nil {
 		lines := []string{"signet: refused: cannot verify the application's files (" + err.Error() + "). " +
@@ -113,6 +122,9 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 		report(stderr, lines)
 		audit(app, lines)
 		return ExitTampered
+	}
+	if len(problems) == 0 {
+		cache.Save()
 	}
 	if len(problems) > 0 {
 		if !warn {

@@ -133,37 +133,40 @@ func (t *linuxTree) release(d *cachedDir) {
 	}
 }
 
-func (t *linuxTree) open(rel string) (io.ReadCloser, int64, Kind, string) {
+func (t *linuxTree) open(rel string) (io.ReadCloser, int64, *FileID, Kind, string) {
 	dir, base := path.Split(rel)
 	d := t.acquire(path.Clean(dir))
 	defer t.release(d)
 	if d.kind != 0 {
-		return nil, 0, d.kind, d.detail
+		return nil, 0, nil, d.kind, d.detail
 	}
 	fd, err := openat(d.fd, base, fileFlags)
 	if err != nil {
 		if errors.Is(err, syscall.ENOENT) {
-			return nil, 0, Missing, ""
+			return nil, 0, nil, Missing, ""
 		}
 		// ELOOP (a symlink), ENXIO (a socket), EACCES, ...: word it by type.
 		if fi, lerr := os.Lstat(filepath.Join(t.root, filepath.FromSlash(rel))); lerr == nil && !fi.Mode().IsRegular() {
-			return nil, 0, Modified, typeDetail(fi.Mode())
+			return nil, 0, nil, Modified, typeDetail(fi.Mode())
 		}
 		if errors.Is(err, syscall.ELOOP) {
-			return nil, 0, Modified, typeDetail(fs.ModeSymlink)
+			return nil, 0, nil, Modified, typeDetail(fs.ModeSymlink)
 		}
-		return nil, 0, Modified, fmt.Sprintf(detailCannotOpenFmt, err)
+		return nil, 0, nil, Modified, fmt.Sprintf(detailCannotOpenFmt, err)
 	}
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
 		syscall.Close(fd)
-		return nil, 0, Modified, fmt.Sprintf(detailCannotStatFmt, err)
+		return nil, 0, nil, Modified, fmt.Sprintf(detailCannotStatFmt, err)
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		syscall.Close(fd)
-		return nil, 0, Modified, typeDetail(modeFromStat(st.Mode))
+		return nil, 0, nil, Modified, typeDetail(modeFromStat(st.Mode))
 	}
-	return rawFile(fd), st.Size, 0, ""
+	id := &FileID{Dev: uint64(st.Dev), Ino: uint64(st.Ino), Size: st.Size,
+		MtimeSec: int64(st.Mtim.Sec), MtimeNsec: int64(st.Mtim.Nsec),
+		CtimeSec: int64(st.Ctim.Sec), CtimeNsec: int64(st.Ctim.Nsec)}
+	return rawFile(fd), st.Size, id, 0, ""
 }
 
 // rawFile reads a file descriptor with plain read(2). An *os.File would try to register

@@ -77,41 +77,41 @@ func (t *portableTree) checkDir(dir string) dirVerdict {
 	return v
 }
 
-func (t *portableTree) open(rel string) (io.ReadCloser, int64, Kind, string) {
+func (t *portableTree) open(rel string) (io.ReadCloser, int64, *FileID, Kind, string) {
 	if v := t.checkDir(path.Dir(rel)); v.kind != 0 {
-		return nil, 0, v.kind, v.detail
+		return nil, 0, nil, v.kind, v.detail
 	}
 	name := t.full(rel)
 	before, err := os.Lstat(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, 0, Missing, ""
+		return nil, 0, nil, Missing, ""
 	case err != nil:
-		return nil, 0, Modified, fmt.Sprintf(detailCannotStatFmt, err)
+		return nil, 0, nil, Modified, fmt.Sprintf(detailCannotStatFmt, err)
 	case !before.Mode().IsRegular():
-		return nil, 0, Modified, typeDetail(before.Mode())
+		return nil, 0, nil, Modified, typeDetail(before.Mode())
 	}
 	f, err := os.OpenFile(name, os.O_RDONLY|extraOpenFlags, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, 0, Missing, ""
+			return nil, 0, nil, Missing, ""
 		}
-		return nil, 0, Modified, fmt.Sprintf(detailCannotOpenFmt, err)
+		return nil, 0, nil, Modified, fmt.Sprintf(detailCannotOpenFmt, err)
 	}
 	after, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, 0, Modified, fmt.Sprintf(detailCannotStatFmt, err)
+		return nil, 0, nil, Modified, fmt.Sprintf(detailCannotStatFmt, err)
 	}
 	if !after.Mode().IsRegular() {
 		f.Close()
-		return nil, 0, Modified, typeDetail(after.Mode())
+		return nil, 0, nil, Modified, typeDetail(after.Mode())
 	}
 	if !os.SameFile(before, after) {
 		f.Close()
-		return nil, 0, Modified, detailSwapped
+		return nil, 0, nil, Modified, detailSwapped
 	}
-	return f, after.Size(), 0, ""
+	return f, after.Size(), nil, 0, ""
 }
 
 func (t *portableTree) readDir(rel string) ([]fs.DirEntry, error) {

@@ -131,6 +131,26 @@ type Options struct {
 	// Verified was called for every one of them cannot hand on bytes that failed. Called
 	// from the worker goroutines; each path at most once.
 	Verified func(path string)
+	// Known, when set, is asked for each file not captured, after it was opened without
+	// following symlinks and found a regular file of the sealed size, with files[i]'s index
+	// and the file's identity (FileID): true means the file is in exactly the state in which
+	// its content was verified before, so it is not hashed again (see signet/internal/
+	// verifycache for when that holds). Remember, when set, is told of each file whose
+	// content was hashed and matched, with its identity at the check. Both are called from
+	// the worker goroutines, concurrently, each index at most once; only where the platform
+	// gives identities (Linux).
+	Known    func(i int, id FileID) bool
+	Remember func(i int, id FileID)
+}
+
+// FileID is what identifies a file and its state: the device and inode, the size, and the
+// modification and status-change times. The kernel sets the change time on every write,
+// truncation, rename, link count or permission change, and no user can set it back.
+type FileID struct {
+	Dev, Ino            uint64
+	Size                int64
+	MtimeSec, MtimeNsec int64
+	CtimeSec, CtimeNsec int64
 }
 
 // bufferSize is the read buffer per worker.
@@ -260,14 +280,23 @@ func hashAll(t tree, files []Sealed, opts Options) []Problem {
 			if k >= len(order) {
 				return
 			}
-			f := files[order[k]]
+			i := order[k]
+			f := files[i]
 			var dst []byte
 			if opts.Capture != nil {
 				if dst = opts.Capture(f.Path); int64(len(dst)) != f.Size {
 					dst = nil
 				}
 			}
-			if p, bad := checkFile(t, f, buf, dst, h); bad {
+			var known func(FileID) bool
+			var remember func(FileID)
+			if opts.Known != nil && dst == nil {
+				known = func(id FileID) bool { return opts.Known(i, id) }
+			}
+			if opts.Remember != nil {
+				remember = func(id FileID) { opts.Remember(i, id) }
+			}
+			if p, bad := checkFile(t, f, buf, dst, h, known, remember); bad {
 				results[w] = append(results[w], p)
 			} else if dst != nil && opts.Verified != nil {
 				opts.Verified(f.Path)
@@ -298,14 +327,26 @@ func hashAll(t tree, files []Sealed, opts Options) []Problem {
 // checkFile opens, sizes and hashes one sealed file, streaming through buf into h (reset
 // first), or, when dst is not nil (len(dst) == f.Size), reading the whole file into dst and
 // hashing that.
-func checkFile(t tree, f Sealed, buf, dst []byte, h hash.Hash) (Problem, bool) {
-	file, size, kind, detail := t.open(f.Path)
+func checkFile(t tree, f Sealed, buf, dst []byte, h hash.Hash, known func(FileID) bool, remember func(FileID)) (p Problem, bad bool) {
+	file, size, id, kind, detail := t.open(f.Path)
 	if kind != 0 {
 		return Problem{Kind: kind, Path: f.Path, Detail: detail}, true
 	}
 	defer file.Close()
 	if size != f.Size {
 		return Problem{Kind: Modified, Path: f.Path, Detail: fmt.Sprintf(detailSizeFmt, size, f.Size)}, true
+	}
+	if id != nil {
+		if known != nil && known(*id) {
+			return Problem{}, false
+		}
+		if remember != nil {
+			defer func() {
+				if !bad {
+					remember(*id)
+				}
+			}()
+		}
 	}
 	if dst != nil {
 		return checkInto(file, f, dst)
@@ -447,9 +488,10 @@ func (s *scanner) report(rel, detail string) {
 // tree is the OS-specific access to the app root.
 type tree interface {
 	// open opens the sealed file rel without following symlinks and returns
-	// it with its size from fstat. When the file is not a readable regular
-	// file, it returns kind != 0 and a detail instead.
-	open(rel string) (f io.ReadCloser, size int64, kind Kind, detail string)
+	// it with its size from fstat, and its identity where the platform gives
+	// one (else nil). When the file is not a readable regular file, it returns
+	// kind != 0 and a detail instead.
+	open(rel string) (f io.ReadCloser, size int64, id *FileID, kind Kind, detail string)
 	// readDir lists the directory rel ("" is the root) without following
 	// symlinks in rel.
 	readDir(rel string) ([]fs.DirEntry, error)

@@ -282,12 +282,12 @@ type fakeTree struct {
 	listError map[string]error
 }
 
-func (f *fakeTree) open(string) (io.ReadCloser, int64, Kind, string) {
+func (f *fakeTree) open(string) (io.ReadCloser, int64, *FileID, Kind, string) {
 	file, err := os.Open(f.name)
 	if err != nil {
-		return nil, 0, Modified, err.Error()
+		return nil, 0, nil, Modified, err.Error()
 	}
-	return file, f.claimed, 0, ""
+	return file, f.claimed, nil, 0, ""
 }
 
 func (f *fakeTree) readDir(rel string) ([]fs.DirEntry, error) {
@@ -313,7 +313,7 @@ func TestCheckFileReadsDisagreeWithSize(t *testing.T) {
 			if capture {
 				dst = make([]byte, tc.sealedSize)
 			}
-			p, bad := checkFile(tr, Sealed{Path: "f", Size: tc.sealedSize}, make([]byte, 3), dst, sha256.New())
+			p, bad := checkFile(tr, Sealed{Path: "f", Size: tc.sealedSize}, make([]byte, 3), dst, sha256.New(), nil, nil)
 			if !bad || p.Kind != Modified || p.Detail != tc.want {
 				t.Errorf("sealed size %d, capture %v: got %q (bad=%v), want MODIFIED %q", tc.sealedSize, capture, p, bad, tc.want)
 			}
