@@ -151,7 +151,11 @@ const versionTimeout = 30 * time.Second
 // --recompile): when it is cancelled they are killed and Verify returns its error.
 func Verify(ctx context.Context, loader string, opts Options) (*Report, error) {
 	r := &Report{Loader: loader, Problems: []Problem{}}
-	real, err := filepath.EvalSymlinks(loader)
+	abs, err := filepath.Abs(loader)
+	if err != nil {
+		return nil, fmt.Errorf("reading the loader: %w", err)
+	}
+	real, err := filepath.EvalSymlinks(abs)
 	if err != nil {
 		return nil, fmt.Errorf("reading the loader: %w", err)
 	}

@@ -200,7 +200,8 @@ func TestBundledRuntime(t *testing.T) {
 				t.Errorf("%s: sealed run differs from the plain one\nsealed: %s\nplain stdout:\n%s", delivery, got, plain.stdout)
 			}
 		}
-		r := run(t, work, nil, "", bin.signet, "verify", filepath.Join(copied, "hello"))
+		// The auditor's check, with the loader named relative to the working directory.
+		r := run(t, work, nil, "", bin.signet, "verify", filepath.Join("copied", "hello"))
 		if r.code != 0 {
 			t.Errorf("signet verify of the bundled delivery: %s", r)
 		}

@@ -77,7 +77,7 @@ func (t *portableTree) checkDir(dir string) dirVerdict {
 	return v
 }
 
-func (t *portableTree) open(rel string) (io.ReadCloser, int64, *FileID, Kind, string) {
+func (t *portableTree) open(rel string, _ func(FileID) bool) (io.ReadCloser, int64, *FileID, Kind, string) {
 	if v := t.checkDir(path.Dir(rel)); v.kind != 0 {
 		return nil, 0, nil, v.kind, v.detail
 	}

@@ -328,18 +328,21 @@ func hashAll(t tree, files []Sealed, opts Options) []Problem {
 // first), or, when dst is not nil (len(dst) == f.Size), reading the whole file into dst and
 // hashing that.
 func checkFile(t tree, f Sealed, buf, dst []byte, h hash.Hash, known func(FileID) bool, remember func(FileID)) (p Problem, bad bool) {
-	file, size, id, kind, detail := t.open(f.Path)
+	file, size, id, kind, detail := t.open(f.Path, known)
 	if kind != 0 {
 		return Problem{Kind: kind, Path: f.Path, Detail: detail}, true
+	}
+	if file == nil { // known: in the state its content was verified in
+		if size != f.Size {
+			return Problem{Kind: Modified, Path: f.Path, Detail: fmt.Sprintf(detailSizeFmt, size, f.Size)}, true
+		}
+		return Problem{}, false
 	}
 	defer file.Close()
 	if size != f.Size {
 		return Problem{Kind: Modified, Path: f.Path, Detail: fmt.Sprintf(detailSizeFmt, size, f.Size)}, true
 	}
 	if id != nil {
-		if known != nil && known(*id) {
-			return Problem{}, false
-		}
 		if remember != nil {
 			defer func() {
 				if !bad {
@@ -490,8 +493,9 @@ type tree interface {
 	// open opens the sealed file rel without following symlinks and returns
 	// it with its size from fstat, and its identity where the platform gives
 	// one (else nil). When the file is not a readable regular file, it returns
-	// kind != 0 and a detail instead.
-	open(rel string) (f io.ReadCloser, size int64, id *FileID, kind Kind, detail string)
+	// kind != 0 and a detail instead. With known, a regular file whose identity
+	// known accepts is not opened: f is nil, size and id describe it.
+	open(rel string, known func(FileID) bool) (f io.ReadCloser, size int64, id *FileID, kind Kind, detail string)
 	// readDir lists the directory rel ("" is the root) without following
 	// symlinks in rel.
 	readDir(rel string) ([]fs.DirEntry, error)

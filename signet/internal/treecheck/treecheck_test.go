@@ -282,7 +282,7 @@ type fakeTree struct {
 	listError map[string]error
 }
 
-func (f *fakeTree) open(string) (io.ReadCloser, int64, *FileID, Kind, string) {
+func (f *fakeTree) open(string, func(FileID) bool) (io.ReadCloser, int64, *FileID, Kind, string) {
 	file, err := os.Open(f.name)
 	if err != nil {
 		return nil, 0, nil, Modified, err.Error()
