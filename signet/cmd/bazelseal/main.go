@@ -14,7 +14,9 @@
 //
 //	bazelseal @params
 //
-// The interpreter is the target machine's, taken as given (path, version, trust paths).
+// The interpreter is taken as given (path, version, trust paths): the target machine's, or
+// one bundled into the delivery (--runtime-src/--runtime-path, e.g. a rules_python
+// py_runtime's files), whose files are then sealed with the app.
 // Sealed bytecode is compiled only when the action declares an interpreter to compile it
 // with (--bytecode-python), which must be the same Python version as the target's.
 package main
@@ -68,7 +70,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	var srcs, apps, trust, status cliflag.List
 	fs.StringVar(&o.Target, "target", "", "`os/arch` of the loader (required): "+platform.Names())
 	fs.StringVar(&o.Stub, "stub", "", "loader stub `file` for the target (required)")
-	fs.StringVar(&o.Python, "python", "", "absolute `path` of the interpreter on the target (required)")
+	fs.StringVar(&o.Python, "python", "", "the interpreter: absolute `path` on the target, or with a bundled runtime its path in the delivery (required)")
 	fs.StringVar(&o.PythonVersion, "python-version", "", "interpreter `X.Y` (required)")
 	fs.StringVar(&o.PythonSHA256, "python-sha256", "", "pin of the interpreter executable's `sha256`")
 	fs.Var(&trust, "python-trust", "trusted interpreter `path` on the target (repeatable; default: a standard installation's)")
@@ -76,6 +78,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.StringVar(&o.Main, "main", "", "app `path` of the entry script (required)")
 	fs.StringVar(&o.LoaderName, "loader-name", "", "file `name` of the loader in the delivery, without .exe (required)")
 	fs.StringVar(&o.BytecodePython, "bytecode-python", "", "interpreter `file` that compiles sealed bytecode in the action (optional)")
+	var runtimeSrcs, runtimeRels cliflag.List
+	fs.Var(&runtimeSrcs, "runtime-src", "file of a bundled runtime (repeatable; pairs with the --runtime-path of the same position)")
+	fs.Var(&runtimeRels, "runtime-path", "`path` of the --runtime-src of the same position, relative to the runtime's top directory")
+	fs.StringVar(&o.RuntimeDir, "runtime-dir", seal.DefaultRuntimeDir, "the bundled runtime's `directory` in the delivery")
 	fs.Var(&srcs, "src", "input `file` (repeatable; pairs with the --app of the same position)")
 	fs.Var(&apps, "app", "app `path` of the --src of the same position (repeatable)")
 	fs.StringVar(&r.outLoader, "out-loader", "", "`path` of the loader to write (required)")
@@ -100,6 +106,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if len(srcs) != len(apps) {
 		fmt.Fprintf(stderr, "bazelseal: %d --src but %d --app: they come in pairs\n", len(srcs), len(apps))
 		return exitUsage
+	}
+	if len(runtimeSrcs) != len(runtimeRels) {
+		fmt.Fprintf(stderr, "bazelseal: %d --runtime-src but %d --runtime-path: they come in pairs\n", len(runtimeSrcs), len(runtimeRels))
+		return exitUsage
+	}
+	for i := range runtimeSrcs {
+		o.RuntimeFiles = append(o.RuntimeFiles, seal.Input{Src: runtimeSrcs[i], App: runtimeRels[i]})
 	}
 	for _, req := range []struct{ name, value string }{{"--target", o.Target}, {"--stub", o.Stub},
 		{"--python", o.Python}, {"--python-version", o.PythonVersion}, {"--main", o.Main},

@@ -125,3 +125,66 @@ func TestSealAction(t *testing.T) {
 		t.Errorf("tar entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestSealActionWithRuntime seals with a bundled runtime given as files (as signet_loader
+// passes a py_runtime's): they are sealed and archived under runtime/, the interpreter and its
+// search path are recorded inside the delivery, and its __pycache__ is left out.
+func TestSealActionWithRuntime(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte, mode os.FileMode) string {
+		p := filepath.Join(dir, "in", strings.ReplaceAll(name, "/", "_"))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	elf := make([]byte, 64)
+	copy(elf, "\x7fELF\x02\x01\x01")
+	elf[18] = 62 // EM_X86_64
+	stub := write("stub", fakeELF(), 0o755)
+	args := []string{"--target", "linux/amd64", "--stub", stub, "--python", "runtime/bin/python3.11",
+		"--python-version", "3.11", "--main", "main.py", "--loader-name", "app",
+		"--src", write("main.py", []byte("print(1)\n"), 0o644), "--app", "main.py",
+		"--runtime-src", write("python", elf, 0o755), "--runtime-path", "bin/python3.11",
+		"--runtime-src", write("os.py", []byte("# os\n"), 0o644), "--runtime-path", "lib/python3.11/os.py",
+		"--runtime-src", write("os.pyc", []byte("cache"), 0o644), "--runtime-path", "lib/python3.11/__pycache__/os.cpython-311.pyc",
+		"--out-loader", filepath.Join(dir, "app"), "--out-manifest", filepath.Join(dir, "app.manifest"),
+		"--out-delivery", filepath.Join(dir, "app.tar")}
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{writeParams(t, dir, args)}, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "app.manifest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifest.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Bundled() || m.PythonPath != "runtime/bin/python3.11" {
+		t.Errorf("interpreter %q, bundled %v", m.PythonPath, m.Bundled())
+	}
+	want := []string{"runtime/lib/python3.11", "runtime/lib/python3.11/lib-dynload", "runtime/lib/python311.zip"}
+	if strings.Join(m.PythonTrust, " ") != strings.Join(want, " ") {
+		t.Errorf("trust %q, want %q", m.PythonTrust, want)
+	}
+	var paths []string
+	for _, f := range m.Files {
+		paths = append(paths, f.Path)
+	}
+	if got := strings.Join(paths, " "); got != "main.py runtime/bin/python3.11 runtime/lib/python3.11/os.py" {
+		t.Errorf("sealed %s", got)
+	}
+	// A runtime for another CPU is refused.
+	elf[18] = 183 // EM_AARCH64
+	write("python", elf, 0o755)
+	stderr.Reset()
+	if code := run(context.Background(), []string{writeParams(t, dir, args)}, &stderr); code != exitError ||
+		!strings.Contains(stderr.String(), "is for linux/arm64, not the target linux/amd64") {
+		t.Errorf("an arm64 interpreter for linux/amd64: exit %d, %s", code, stderr.String())
+	}
+}

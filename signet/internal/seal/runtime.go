@@ -54,6 +54,12 @@ func collectRuntime(o *Options) (*bundle, error) {
 	if first, _, _ := strings.Cut(b.dir, "/"); strings.EqualFold(first, launch.BytecodeDir) {
 		return nil, fmt.Errorf("--runtime-dir %s: %s is reserved for the sealed bytecode signet writes", b.dir, launch.BytecodeDir)
 	}
+	if o.RuntimeFiles != nil {
+		if o.Runtime != "" {
+			return nil, errors.New("a runtime is given both as a directory (--runtime) and as files: give one")
+		}
+		return b.fromFiles(o.RuntimeFiles)
+	}
 	abs, err := filepath.Abs(o.Runtime)
 	if err != nil {
 		return nil, fmt.Errorf("--runtime: %w", err)
@@ -103,6 +109,41 @@ func collectRuntime(o *Options) (*bundle, error) {
 	return b, nil
 }
 
+// fromFiles takes the runtime's files as listed (paths relative to its top directory),
+// leaving out __pycache__.
+func (b *bundle) fromFiles(files []Input) (*bundle, error) {
+	b.src = "(the runtime's files)"
+	for _, in := range files {
+		if err := apppath.Validate(in.App); err != nil {
+			return nil, fmt.Errorf("runtime file %s: %w", in.Src, err)
+		}
+		if strings.Contains("/"+in.App+"/", "/"+pycacheDir+"/") {
+			continue
+		}
+		b.inputs = append(b.inputs, Input{Src: in.Src, App: b.dir + "/" + in.App})
+	}
+	if len(b.inputs) == 0 {
+		return nil, errors.New("the runtime has no files")
+	}
+	sort.Slice(b.inputs, func(i, j int) bool { return b.inputs[i].App < b.inputs[j].App })
+	for i := 1; i < len(b.inputs); i++ {
+		if b.inputs[i].App == b.inputs[i-1].App {
+			return nil, fmt.Errorf("runtime file %s is given twice (%s and %s)", b.inputs[i].App, b.inputs[i-1].Src, b.inputs[i].Src)
+		}
+	}
+	return b, nil
+}
+
+// srcOf returns the file to read for the runtime's app path app.
+func (b *bundle) srcOf(app string) string {
+	for _, in := range b.inputs {
+		if in.App == app {
+			return in.Src
+		}
+	}
+	return ""
+}
+
 // addLink seals a symlink inside the runtime as a copy of the file it leads to, if that file
 // is inside the runtime too.
 func (b *bundle) addLink(p, rel, app string) error {
@@ -132,7 +173,7 @@ func (b *bundle) interpreterApp(python, goos string) (string, error) {
 		return b.findInterpreter(goos)
 	}
 	given := filepath.ToSlash(python)
-	if filepath.IsAbs(python) {
+	if filepath.IsAbs(python) && b.real != "" {
 		real, err := filepath.EvalSymlinks(python)
 		if err != nil {
 			real = python
@@ -191,11 +232,11 @@ func bundledInterpreter(ctx context.Context, o *Options, b *bundle, goos, goarch
 	if err != nil {
 		return nil, err
 	}
-	exe := filepath.Join(b.real, filepath.FromSlash(strings.TrimPrefix(app, b.dir+"/")))
+	exe := b.srcOf(app)
 	if err := checkExecutableFor(exe, app, goos, goarch); err != nil {
 		return nil, err
 	}
-	if !isHost(goos, goarch) || o.PythonAsGiven {
+	if !isHost(goos, goarch) || o.PythonAsGiven || b.real == "" {
 		if o.PythonVersion == "" {
 			return nil, fmt.Errorf("--python-version is required for a %s/%s runtime: its interpreter cannot be run here to ask it", goos, goarch)
 		}

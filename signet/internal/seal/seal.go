@@ -62,6 +62,10 @@ type Options struct {
 	// replaces it), and Python then names the interpreter inside it ("runtime/bin/python3.11";
 	// "" finds it). "" means the interpreter installed on the target machine.
 	Runtime string
+	// RuntimeFiles, instead of Runtime, lists the runtime's files explicitly (Bazel: a
+	// py_runtime's interpreter and files), each with its path relative to the runtime's top
+	// directory as App ("bin/python3.11", "lib/python3.11/os.py").
+	RuntimeFiles []Input
 	// RuntimeDir is the runtime's app path in the delivery; "" means DefaultRuntimeDir.
 	RuntimeDir string
 	// LoaderName is the loader's file name in the delivery when there is no Output (Build
@@ -333,7 +337,7 @@ func buildManifest(ctx context.Context, o *Options, l *layout) (*manifest.Manife
 	}
 	var b *bundle
 	var interp *interpreter
-	if o.Runtime != "" {
+	if o.Runtime != "" || o.RuntimeFiles != nil {
 		if b, err = planRuntime(o, l); err != nil {
 			return nil, nil, err
 		}
@@ -345,7 +349,7 @@ func buildManifest(ctx context.Context, o *Options, l *layout) (*manifest.Manife
 		return nil, nil, err
 	}
 	skipDir := ""
-	if b != nil {
+	if b != nil && b.real != "" {
 		skipDir = b.real
 	}
 	c, err := collectInputs(o, l.outputAbs, !l.inPlace, skipDir)
