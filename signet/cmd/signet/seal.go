@@ -77,6 +77,7 @@ func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.PythonSHA256, "python-sha256", "", "pin the interpreter executable's `sha256` (64 hex digits)")
 	fs.Var(&trust, "python-trust", "trusted interpreter `path` (repeatable): replaces the paths asked from the interpreter")
 	fs.StringVar(&o.Stub, "stub", "", "prebuilt loader stub `file` (default: build it once with the local Go toolchain)")
+	fs.BoolVar(&o.VerifyAtImport, "verify-at-import", false, "verify modules, their bytecode and extensions when they are imported, not before the app starts: start-up then grows with what is imported (see docs/threat-model.md)")
 	fs.BoolVar(&o.NoBytecode, "no-bytecode", false, "seal no bytecode: modules are compiled from their verified source at every import")
 	var info winresource.Info
 	var icon, requireSigner string

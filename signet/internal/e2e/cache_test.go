@@ -109,3 +109,73 @@ func TestVerificationCache(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyAtImport seals with --verify-at-import: modules are checked where they are
+// imported, data files and planted files still before the app's first line. A module changed
+// before the start is refused when it is imported (106), and its bytes never run; a module
+// the app never imports costs nothing and is never judged.
+func TestVerifyAtImport(t *testing.T) {
+	forEachPython(t, func(t *testing.T, py python) {
+		tests := []struct {
+			name   string
+			tamper func(t *testing.T, dist, canary string)
+			code   int
+			line   string
+			stdout string
+		}{
+			{"untouched", func(*testing.T, string, string) {}, 0, "", "price 21\nloaded\n"},
+			{"imported module changed", func(t *testing.T, dist, canary string) {
+				appendTo(t, filepath.Join(dist, "shop", "pricing.py"), "\nopen("+quote(canary)+", 'a').write('ran')\n")
+				if err := os.Remove(filepath.Join(dist, "__signet_pyc__", py.version, "shop", "pricing.py.pyc")); err != nil {
+					t.Fatal(err)
+				}
+			}, 106, "signet: MISSING __signet_pyc__/" + py.version + "/shop/pricing.py.pyc: not found", ""},
+			{"imported bytecode changed", func(t *testing.T, dist, _ string) {
+				appendTo(t, filepath.Join(dist, "__signet_pyc__", py.version, "shop", "pricing.py.pyc"), "\x00")
+			}, 106, "signet: MODIFIED __signet_pyc__/" + py.version + "/shop/pricing.py.pyc: content differs from the sealed digest", ""},
+			{"module never imported changed", func(t *testing.T, dist, _ string) {
+				appendTo(t, filepath.Join(dist, "unused.py"), "\nraise SystemExit(3)\n")
+			}, 0, "", "price 21\nloaded\n"},
+			{"data file changed", func(t *testing.T, dist, _ string) {
+				appendTo(t, filepath.Join(dist, "shop", "rates.txt"), "x")
+			}, 101, "signet: MODIFIED shop/rates.txt", ""},
+			{"module planted", func(t *testing.T, dist, canary string) {
+				writeTo(t, filepath.Join(dist, "shop", "evil.py"), "open("+quote(canary)+", 'a')\n")
+			}, 101, "signet: UNEXPECTED shop/evil.py", ""},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				work := t.TempDir()
+				appDir := filepath.Join(work, "app")
+				canary := filepath.Join(work, "CANARY")
+				files := map[string]string{
+					"main.py":          "from shop import price\nprint('price', price(3))\nimport shop.pricing\nprint('loaded')\n",
+					"unused.py":        "X = 1\n",
+					"shop/__init__.py": "from .pricing import price\n",
+					"shop/pricing.py":  "def price(n):\n    return n * 7\n",
+					"shop/rates.txt":   "7\n",
+				}
+				for name, body := range files {
+					p := filepath.Join(appDir, filepath.FromSlash(name))
+					os.MkdirAll(filepath.Dir(p), 0o755)
+					writeTo(t, p, body)
+				}
+				dist := filepath.Join(work, "dist")
+				loader := filepath.Join(dist, "hello")
+				r := run(t, appDir, nil, "", bin.signet, "seal", "--main", "main.py", "--root", appDir,
+					"--python", py.path, "--stub", bin.stub, "--verify-at-import", "-o", loader)
+				if r.code != 0 {
+					t.Fatalf("seal: %s", r)
+				}
+				tc.tamper(t, dist, canary)
+				r = run(t, work, []string{"XDG_CACHE_HOME=" + filepath.Join(work, "nocache")}, "", loader)
+				if r.code != tc.code || r.stdout != tc.stdout || (tc.line != "" && !hasLine(r.stderr, tc.line)) {
+					t.Errorf("want exit %d, stdout %q, a line %q: %s", tc.code, tc.stdout, tc.line, r)
+				}
+				if _, err := os.Stat(canary); err == nil {
+					t.Errorf("the attacker's code ran")
+				}
+			})
+		}
+	})
+}

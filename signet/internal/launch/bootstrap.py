@@ -42,7 +42,7 @@ _OPEN_FLAGS = (_os.O_RDONLY | getattr(_os, "O_NOFOLLOW", 0) | getattr(_os, "O_NO
 _APP_ROLES = ("entry", "module", "extension", "bytecode", "data")
 _HEADER_KEYS = ("entry", "level", "python-path", "python-version", "python-sha256",
                 "seal-runtime")
-_OPTIONAL_HEADER_KEYS = ("require-signer",)  # checked by the loader before it starts Python
+_OPTIONAL_HEADER_KEYS = ("require-signer", "verify-at-import")  # applied by the loader
 _MAIN_NAME = "__signet_main__"
 _BYTECODE_DIR = "__signet_pyc__"
 _MAGIC = _bootstrap_external.MAGIC_NUMBER
@@ -96,8 +96,9 @@ def _parse_manifest(text):
     """Parses canonical manifest text (docs/design.md "The manifest").
 
     The loader has already decoded these bytes strictly; this parser only needs to be
-    correct on canonical input and to refuse anything else. Returns (header, trust, files)
-    with files mapping a path to (sha256 hex, size, role).
+    correct on canonical input and to refuse anything else. Returns (header, trust, files),
+    files a _Files over the file records, which are parsed only when looked up: start-up
+    costs the same for 100 and for 100,000 sealed files.
     """
     lines = text.split("\n")
     if not lines or lines[-1] != "":
@@ -107,32 +108,88 @@ def _parse_manifest(text):
         raise ValueError("line 1: want 'signet-manifest 1'")
     header = {}
     trust = []
-    files = {}
+    number = 1
     for number, line in enumerate(lines[1:], 2):
         key, _, rest = line.partition(" ")
         if key == "file":
-            parts = rest.split(" ", 3)
-            if len(parts) != 4:
-                raise ValueError("line %d: malformed file record" % number)
-            digest, size, role, path = parts
-            if (len(digest) != 64 or digest.strip("0123456789abcdef") or not size.isdigit()
-                    or not size.isascii() or role not in _APP_ROLES + ("runtime",)
-                    or path in files):
-                raise ValueError("line %d: malformed file record" % number)
-            files[path] = (digest, int(size), role)
-        elif key == "python-trust":
+            break
+        if key == "python-trust":
             trust.append(rest)
-        elif (key in _HEADER_KEYS or key in _OPTIONAL_HEADER_KEYS) and key not in header and not files:
+        elif (key in _HEADER_KEYS or key in _OPTIONAL_HEADER_KEYS) and key not in header:
             header[key] = rest
         else:
             raise ValueError("line %d: unexpected record %r" % (number, key))
+    else:
+        number = len(lines) + 1
     for key in _HEADER_KEYS:
         if key not in header:
             raise ValueError("missing %r record" % key)
-    entry = header["entry"]
-    if files.get(entry, ("", 0, ""))[2] != "entry":
-        raise ValueError("entry %r is not a file with role entry" % entry)
+    files = _Files(lines[number - 1:], number)
+    if files.get(header["entry"], ("", 0, ""))[2] != "entry":
+        raise ValueError("entry %r is not a file with role entry" % header["entry"])
     return header, trust, files
+
+
+class _Files:
+    """The file records of a manifest, sorted by path (byte order, which for UTF-8 text is
+    code point order): looked up by binary search and parsed when looked up."""
+
+    def __init__(self, lines, first):
+        self._lines = lines
+        self._first = first  # line number of the first record, for messages
+
+    def _record(self, i):
+        """(path, (sha256 hex, size, role)) of record i; refuses a malformed one."""
+        line = self._lines[i]
+        parts = line.split(" ", 4)
+        if len(parts) != 5 or parts[0] != "file":
+            _refuse("the sealed manifest is damaged: line %d: malformed file record" % (self._first + i))
+        _, digest, size, role, path = parts
+        if (len(digest) != 64 or digest.strip("0123456789abcdef") or not size.isdigit()
+                or not size.isascii() or role not in _APP_ROLES + ("runtime",)):
+            _refuse("the sealed manifest is damaged: line %d: malformed file record" % (self._first + i))
+        return path, (digest, int(size), role)
+
+    def _path(self, i):
+        return self._lines[i].split(" ", 4)[-1]
+
+    def _search(self, path):
+        """The index of the first record whose path is >= path."""
+        lo, hi = 0, len(self._lines)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._path(mid) < path:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def get(self, path, default=None):
+        i = self._search(path)
+        if i < len(self._lines) and self._path(i) == path:
+            return self._record(i)[1]
+        return default
+
+    def __contains__(self, path):
+        return self.get(path) is not None
+
+    def __len__(self):
+        return len(self._lines)
+
+    def has_dir(self, path):
+        """Whether any sealed file lies below the directory path."""
+        prefix = path + "/"
+        i = self._search(prefix)
+        return i < len(self._lines) and self._path(i).startswith(prefix)
+
+    def items(self):
+        """Every record in manifest order (this costs what the manifest is long)."""
+        for i in range(len(self._lines)):
+            yield self._record(i)
+
+    def __iter__(self):
+        for path, _ in self.items():
+            yield path
 
 
 # --- the hardened state -------------------------------------------------------------------
@@ -211,96 +268,98 @@ class _App:
         self.root = app_root
         self._root_parts = _fold_parts(_components(app_root))
         self.header = header
-        self.files = {p: r for p, r in files.items() if r[2] != "runtime"}
-        # module app path -> app path of its sealed bytecode (docs/design.md "Sealed bytecode")
-        self.bytecode = {}
-        pyc_prefix = _BYTECODE_DIR + "/" + header["python-version"] + "/"
+        self.files = files  # a _Files; "runtime" records have absolute paths and never match
+        self._pyc_prefix = _BYTECODE_DIR + "/" + header["python-version"] + "/"
         # Sealed bytecode the loader read and verified, back to back in manifest order:
-        # every bytecode record under pyc_prefix ending in .pyc, except the bootstrap's own
-        # (signet/internal/launch preloadBytecode). app path -> its bytes; empty when the loader sent
-        # none (the files are then read and hashed here at import).
+        # every bytecode record under the prefix ending in .pyc, except the bootstrap's own
+        # (signet/internal/launch preloadBytecode). app path -> its bytes; empty when the
+        # loader sent none (the files are then read and hashed here at import).
         self.preloaded = {}
         if pyc_blob:
             offset = 0
-            for rel, (_, size, role) in self.files.items():
-                if (role == "bytecode" and rel.startswith(pyc_prefix) and rel.endswith(".pyc")
-                        and not rel.startswith(pyc_prefix + "__signet_bootstrap")):
+            prefix = self._pyc_prefix
+            for rel, (_, size, role) in files.items():
+                if (role == "bytecode" and rel.startswith(prefix) and rel.endswith(".pyc")
+                        and not rel.startswith(prefix + "__signet_bootstrap")):
                     self.preloaded[rel] = (offset, size)
                     offset += size
             if offset != len(pyc_blob):
                 _refuse("the loader passed a malformed payload (preloaded bytecode)")
         self._pyc_blob = pyc_blob
-        # name -> (kind, relative path); kind: package, module, extension, namespace
-        self.index = {}
         self._tree = None
-        for rel, (_, _, role) in self.files.items():
-            if (rel.startswith(pyc_prefix) and role == "bytecode" and rel.endswith(".pyc")
-                    and self.files.get(rel[len(pyc_prefix):-4], ("", 0, ""))[2]
-                    in ("module", "entry")):
-                self.bytecode[rel[len(pyc_prefix):-4]] = rel
-        self._index_root("")
-        # A bundled interpreter's search path lies inside the delivery: its sealed files are
-        # importable under their names below each such sys.path entry, after the app's own
-        # (the script directory comes first on sys.path), in sys.path order.
+        # How a file that fails here is described: checked at start-up already, or first here.
+        if header.get("verify-at-import") == "on":
+            self._since, self._gone, self._changed = "", "not found", "content differs from the sealed digest"
+        else:
+            self._since = " since the start-up check"
+            self._gone, self._changed = "gone" + self._since, "changed" + self._since
+        # Where modules are found by name, in sys.path order: the app root first (like the
+        # script directory), then every sys.path entry inside the app root (a bundled
+        # interpreter's standard library, or a directory the app adds).
+        self._roots = [""]
+        self._extra_roots = []
         for entry in sys.path:
-            rel = self.relpath(entry) if isinstance(entry, str) else None
-            if rel:
-                self._index_root(rel)
-        self.index[_MAIN_NAME] = ("module", header["entry"])
+            self.add_root(entry)
 
-    def _index_root(self, root):
-        """Adds the sealed modules below app directory root ('' is the app root) to the
-        index under their names relative to it; names already indexed are kept."""
-        ext_suffixes = _bootstrap_external.EXTENSION_SUFFIXES
-        prefix = root + "/" if root else ""
-        packages, modules, namespaces = {}, {}, {}
-        for path, (_, _, role) in self.files.items():
-            if not path.startswith(prefix):
+    def add_root(self, entry):
+        """Makes the sealed modules below a sys.path entry inside the app root importable
+        under their names relative to it (after those already there)."""
+        rel = self.relpath(entry) if isinstance(entry, str) else None
+        if rel and rel not in self._roots:
+            self._roots.append(rel)
+
+    def bytecode_of(self, rel):
+        """The app path of the sealed bytecode of module or entry rel, or None."""
+        pyc = self._pyc_prefix + rel + ".pyc"
+        record = self.files.get(pyc)
+        if record is None or record[2] != "bytecode":
+            return None
+        return pyc
+
+    def _probe(self, dir_rel, name):
+        """(kind, rel) of name in sealed directory dir_rel ('' is the app root), or None:
+        a package (extension or source __init__), a module (an extension wins over source),
+        or a namespace directory, in the order CPython's FileFinder looks."""
+        base = (dir_rel + "/" if dir_rel else "") + name
+        files = self.files
+        if files.has_dir(base):
+            for kind, suffixes, roles in self._kinds():
+                for suffix in suffixes:
+                    record = files.get(base + "/__init__" + suffix)
+                    if record is not None and record[2] in roles:
+                        return ("package-" + kind, base + "/__init__" + suffix)
+        for kind, suffixes, roles in self._kinds():
+            for suffix in suffixes:
+                record = files.get(base + suffix)
+                if record is not None and record[2] in roles:
+                    return (kind, base + suffix)
+        if files.has_dir(base):
+            return ("namespace", base)
+        return None
+
+    @staticmethod
+    def _kinds():
+        return (("extension", _bootstrap_external.EXTENSION_SUFFIXES, ("extension",)),
+                ("module", _bootstrap_external.SOURCE_SUFFIXES, ("module", "entry")))
+
+    def find(self, fullname, parent_dir):
+        """(kind, rel) of a module the sealed files hold, or None. parent_dir is the sealed
+        directory of the parent package (None for a top-level name)."""
+        if fullname == _MAIN_NAME:
+            return ("module", self.header["entry"])
+        parent, _, tail = fullname.rpartition(".")
+        if parent:
+            return self._probe(parent_dir, tail) if parent_dir is not None else None
+        namespace = None
+        for root in self._roots:
+            found = self._probe(root, tail)
+            if found is None:
                 continue
-            rel = path[len(prefix):]
-            if rel.startswith(_BYTECODE_DIR + "/"):
-                continue  # sealed bytecode is not importable by name
-            parts = rel.split("/")
-            for i in range(1, len(parts)):
-                if "." not in parts[i - 1]:
-                    namespaces[".".join(parts[:i])] = "/".join(parts[:i])
-                else:
-                    break
-            name = None
-            kind = None
-            base = parts[-1]
-            if role in ("module", "entry"):
-                for suffix in _bootstrap_external.SOURCE_SUFFIXES:
-                    if base.endswith(suffix):
-                        name, kind = base[:-len(suffix)], "module"
-                        break
-            elif role == "extension":
-                for suffix in ext_suffixes:
-                    if base.endswith(suffix) and "." not in base[:-len(suffix)]:
-                        name, kind = base[:-len(suffix)], "extension"
-                        break
-            if not name or "." in name or any("." in p for p in parts[:-1]):
-                continue
-            if name == "__init__":
-                if len(parts) < 2:
-                    continue
-                target, dotted = packages, ".".join(parts[:-1])
-            else:
-                target, dotted = modules, ".".join(parts[:-1] + [name])
-            # an extension wins over source, as in CPython's FileFinder
-            if dotted not in target or kind == "extension":
-                target[dotted] = (kind, path)
-        found = {}
-        for dotted, rel in namespaces.items():
-            found[dotted] = ("namespace", prefix + rel)
-        found.update(modules)
-        for dotted, (kind, rel) in packages.items():
-            found[dotted] = ("package-" + kind, rel)
-        for dotted, value in found.items():
-            # a regular module or package anywhere on the path beats a namespace portion
-            if dotted not in self.index or (self.index[dotted][0] == "namespace"
-                                            and value[0] != "namespace"):
-                self.index[dotted] = value
+            if found[0] != "namespace":
+                return found
+            if namespace is None:
+                namespace = found
+        return namespace
 
     def abspath(self, rel):
         if not rel:
@@ -333,9 +392,9 @@ class _App:
         try:
             fd = _os.open(self.abspath(rel), _OPEN_FLAGS)
         except FileNotFoundError:
-            _die("MISSING", rel, "gone since the start-up check")
+            _die("MISSING", rel, self._gone)
         except OSError as err:
-            _die("MODIFIED", rel, "cannot be opened since the start-up check (%s)" % err.strerror)
+            _die("MODIFIED", rel, "cannot be opened%s (%s)" % (self._since, err.strerror))
         try:
             if _os.fstat(fd).st_mode & _S_IFMT != _S_IFREG:
                 _die("MODIFIED", rel, "no longer a regular file")
@@ -353,7 +412,7 @@ class _App:
             _os.close(fd)
         data = b"".join(chunks)
         if len(data) != size or _hexdigest(data) != digest:
-            _die("MODIFIED", rel, "changed since the start-up check")
+            _die("MODIFIED", rel, self._changed)
         return data
 
     def refuse_if_on_disk(self, fullname, dir_rel):
@@ -376,7 +435,9 @@ class _App:
         """Maps every sealed directory ('' is the app root) to its sorted child names."""
         if self._tree is None:
             tree = {"": set()}
-            for rel in self.files:
+            for rel, record in self.files.items():
+                if record[2] == "runtime":
+                    continue
                 parts = rel.split("/")
                 for i in range(len(parts)):
                     tree.setdefault("/".join(parts[:i]), set()).add(parts[i])
@@ -417,9 +478,8 @@ class SealedFinder:
             return None  # (the sealed bytecode directory is no package)
         parent = fullname.rpartition(".")[0]
         parent_dir = _sealed_dir_of(parent) if parent else None
-        found = app.index.get(fullname)
-        if found is not None and (not parent or parent_dir is not None
-                                  or fullname == _MAIN_NAME):
+        found = app.find(fullname, parent_dir)
+        if found is not None:
             kind, rel = found
             if kind != "namespace" or parent:
                 return _spec(app, fullname, kind, rel)
@@ -504,7 +564,7 @@ class SealedLoader:
         else:
             self.dir_rel = rel.rpartition("/")[0]
         self.path = app.abspath(rel)
-        self.pyc_rel = app.bytecode.get(rel) if kind in ("module", "package-module") else None
+        self.pyc_rel = app.bytecode_of(rel) if kind in ("module", "package-module") else None
 
     def __repr__(self):
         return "<SealedLoader %r from %r>" % (self.name, self.rel)
@@ -604,7 +664,13 @@ def _runtime_module(app, loader, app_name):
     runtime.app_name = app_name
     runtime.entry = app.header["entry"]
     runtime.level = app.header["level"]
-    runtime.manifest_files = tuple(sorted(app.files))
+    def __getattr__(name):
+        if name == "manifest_files":  # every sealed app path: built when first asked for
+            value = tuple(sorted(p for p, r in app.files.items() if r[2] != "runtime"))
+            runtime.manifest_files = value
+            return value
+        raise AttributeError("module 'signet_runtime' has no attribute %r" % name)
+    runtime.__getattr__ = __getattr__
     runtime.read_sealed = app.read_verified
     return runtime
 

@@ -153,6 +153,17 @@ func NewPreload(manifest []byte) *Preload {
 	return newPreload(manifest, true)
 }
 
+// IsBootstrapBytecode reports whether the app path is the sealed bytecode of the bootstrap
+// itself (which the loader reads into the payload), of any Python version.
+func IsBootstrapBytecode(path string) bool {
+	rest, ok := strings.CutPrefix(path, BytecodeDir+"/")
+	if !ok {
+		return false
+	}
+	_, name, _ := strings.Cut(rest, "/")
+	return strings.HasPrefix(name, "__signet_bootstrap")
+}
+
 // NewBootstrapPreload is NewPreload without the app's module bytecode: the bootstrap then
 // reads and hashes each module's sealed bytecode when it is imported. For a loader whose
 // start-up check does not read every file (a verification cache, signet/internal/

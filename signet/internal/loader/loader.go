@@ -101,14 +101,14 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 	warn := m.Level == manifest.LevelWarn
 
 	// 4. Every sealed app file, and nothing importable that is not sealed.
-	tree, runtimeFiles := splitFiles(m.Files)
+	tree, runtimeFiles := splitFiles(m.Files, m.VerifyAtImport)
 	// The sealed module bytecode is read once, here, and handed to the interpreter.
 	// Files found exactly as they were when this user's loader last hashed them are not
 	// read again (signet/internal/verifycache); then the bootstrap reads each module's sealed
 	// bytecode when it is imported, hashing the very bytes it loads.
 	cache := verifycache.Open(raw, appRoot, len(tree))
 	preload := launch.NewPreload(raw)
-	if cache != nil {
+	if cache != nil || m.VerifyAtImport {
 		preload = launch.NewBootstrapPreload(raw)
 	}
 	allowMemory(len(raw), preload.Len())
@@ -252,15 +252,26 @@ func runtimeSteeringVar(environ []string, foldCase bool) string {
 }
 
 // splitFiles separates the app's own files, checked in the app root, from the runtime files
-// (absolute paths) that are checked with the interpreter.
-func splitFiles(files []manifest.File) (tree []treecheck.Sealed, runtime []manifest.File) {
+// (absolute paths) that are checked with the interpreter. With atImport, modules, their
+// sealed bytecode and extensions are left to the bootstrap, which verifies each where it is
+// used (the bootstrap's own bytecode, which the loader hands over, is checked here).
+func splitFiles(files []manifest.File, atImport bool) (tree []treecheck.Sealed, runtime []manifest.File) {
 	tree = make([]treecheck.Sealed, 0, len(files))
 	for _, f := range files {
 		if f.Role == manifest.RoleRuntime {
 			runtime = append(runtime, f)
 			continue
 		}
-		tree = append(tree, treecheck.Sealed{Path: f.Path, Size: f.Size, SHA256: f.SHA256})
+		lazy := false
+		if atImport {
+			switch f.Role {
+			case manifest.RoleModule, manifest.RoleExtension:
+				lazy = true
+			case manifest.RoleBytecode:
+				lazy = !launch.IsBootstrapBytecode(f.Path)
+			}
+		}
+		tree = append(tree, treecheck.Sealed{Path: f.Path, Size: f.Size, SHA256: f.SHA256, AtImport: lazy})
 	}
 	return tree, runtime
 }

@@ -13,9 +13,9 @@ import (
 const bootstrapParser = `
 import ast, sys
 src = open(sys.argv[1], encoding="utf-8").read()
-keep = {"_APP_ROLES", "_HEADER_KEYS", "_OPTIONAL_HEADER_KEYS", "_parse_manifest"}
+keep = {"_APP_ROLES", "_HEADER_KEYS", "_OPTIONAL_HEADER_KEYS", "_parse_manifest", "_Files"}
 body = [n for n in ast.parse(src).body
-        if (isinstance(n, ast.FunctionDef) and n.name in keep)
+        if (isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name in keep)
         or (isinstance(n, ast.Assign) and any(getattr(t, "id", "") in keep for t in n.targets))]
 ns = {}
 exec(compile(ast.Module(body=body, type_ignores=[]), "bootstrap.py", "exec"), ns)
@@ -27,6 +27,7 @@ else:
     for k in sorted(header):
         print(k, header[k])
     print("files", len(files))
+    print("entry record", files.get(header["entry"]))
 `
 
 // TestBootstrapParsesManifest checks that the bootstrap's own parser accepts what Encode
@@ -45,10 +46,17 @@ func TestBootstrapParsesManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	lazy := sample()
+	lazy.VerifyAtImport = true
+	withLazy, err := lazy.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, input string
 		want        []string
 	}{
+		{"verify-at-import", string(withLazy), []string{"verify-at-import on", "files 7"}},
 		{"plain", sampleText(), []string{"seal-runtime on", "files 7"}},
 		{"require-signer", string(withPin), []string{"require-signer " + hexOf("vendor key"), "files 7"}},
 		{"unknown record", strings.Replace(sampleText(), "seal-runtime on\n", "seal-runtime on\nrequire-colour blue\n", 1), []string{"refused: line 11: unexpected record 'require-colour'"}},

@@ -63,7 +63,7 @@ func (d *decoder) peekKey() string {
 var knownKeys = map[string]bool{
 	"signet-manifest": true, "entry": true, "level": true, "python-path": true,
 	"python-version": true, "python-sha256": true, "python-trust": true,
-	"seal-runtime": true, "require-signer": true, "file": true,
+	"seal-runtime": true, "require-signer": true, "verify-at-import": true, "file": true,
 }
 
 // field reads the next line, which must be the record key with a non-empty value.
@@ -198,6 +198,16 @@ func (d *decoder) decode(nlines int) (*Manifest, error) {
 			return nil, lineErr(d.line, "require-signer: %v", err)
 		}
 		m.RequireSigner = &sum
+	}
+
+	if d.peekKey() == "verify-at-import" {
+		if v, err = d.field("verify-at-import"); err != nil {
+			return nil, err
+		}
+		if v != "on" {
+			return nil, lineErr(d.line, "verify-at-import %.20q is not on (leave the record out for off)", v)
+		}
+		m.VerifyAtImport = true
 	}
 
 	m.Files = make([]File, 0, nlines-d.line)

@@ -22,7 +22,7 @@ func (m *Manifest) Encode() ([]byte, error) {
 
 	n := len("signet-manifest 1\n") + len("entry \n") + len(m.Entry) + len("level \n") + len(m.Level) +
 		len("python-path \n") + len(m.PythonPath) + len("python-version \n") + len(m.PythonVersion) +
-		len("python-sha256 \n") + 64 + len("seal-runtime off\n") + len("require-signer \n") + 64
+		len("python-sha256 \n") + 64 + len("seal-runtime off\n") + len("require-signer \n") + 64 + len("verify-at-import on\n")
 	for _, t := range trust {
 		n += len("python-trust \n") + len(t)
 	}
@@ -61,6 +61,9 @@ func (m *Manifest) Encode() ([]byte, error) {
 		b = append(b, "require-signer "...)
 		b = appendHex(b, m.RequireSigner)
 		b = append(b, '\n')
+	}
+	if m.VerifyAtImport {
+		b = append(b, "verify-at-import on\n"...)
 	}
 	for i := range files {
 		f := &files[i]

@@ -71,7 +71,13 @@ type Manifest struct {
 	// loader refuses to start unsigned or signed by anyone else. Written as the optional
 	// record "require-signer <hex>" after seal-runtime; nil writes no record.
 	RequireSigner *[32]byte
-	Files         []File // sorted by Path in byte order in canonical form
+	// VerifyAtImport, when set, has the loader check modules, their sealed bytecode and
+	// extensions only where they are used (the bootstrap hashes the bytes it compiles, loads
+	// or maps), not at start-up: start-up then costs what the data files and the directory
+	// scan cost, however many modules are shipped. Written as the optional record
+	// "verify-at-import on" after require-signer; false writes no record.
+	VerifyAtImport bool
+	Files          []File // sorted by Path in byte order in canonical form
 }
 
 // LineError is a decoding error that names the offending line (1-based).

@@ -68,6 +68,9 @@ type Options struct {
 	RuntimeFiles []Input
 	// RuntimeDir is the runtime's app path in the delivery; "" means DefaultRuntimeDir.
 	RuntimeDir string
+	// VerifyAtImport has the loader verify modules, their sealed bytecode and extensions
+	// where they are used instead of at start-up (manifest.Manifest.VerifyAtImport).
+	VerifyAtImport bool
 	// LoaderName is the loader's file name in the delivery when there is no Output (Build
 	// for an archive); ".exe" is appended for a windows target if missing.
 	LoaderName string
@@ -392,15 +395,16 @@ func buildManifest(ctx context.Context, o *Options, l *layout) (*manifest.Manife
 		files = append(files, rt...)
 	}
 	m := &manifest.Manifest{
-		Entry:         entry,
-		Level:         level,
-		PythonPath:    interp.path,
-		PythonVersion: interp.version,
-		PythonSHA256:  interp.sha256,
-		PythonTrust:   interp.trust,
-		SealRuntime:   o.SealRuntime,
-		RequireSigner: o.RequireSigner,
-		Files:         files,
+		Entry:          entry,
+		Level:          level,
+		PythonPath:     interp.path,
+		PythonVersion:  interp.version,
+		PythonSHA256:   interp.sha256,
+		PythonTrust:    interp.trust,
+		SealRuntime:    o.SealRuntime,
+		RequireSigner:  o.RequireSigner,
+		VerifyAtImport: o.VerifyAtImport,
+		Files:          files,
 	}
 	m.Sort()
 	if _, err := m.Encode(); err != nil {

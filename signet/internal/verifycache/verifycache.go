@@ -67,6 +67,8 @@ func (c *Cache) Remember(i int, id treecheck.FileID) {
 		id.MtimeSec*int64(time.Second)+id.MtimeNsec >= c.since {
 		return
 	}
-	c.records[i] = record{set: true, id: id}
-	c.changed[i] = true
+	if r := (record{set: true, id: id}); c.records[i] != r {
+		c.records[i] = r
+		c.changed[i] = true
+	}
 }

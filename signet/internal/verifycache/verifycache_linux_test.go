@@ -41,6 +41,12 @@ func TestRememberAndKnown(t *testing.T) {
 			t.Errorf("Known(%d, %+v) = %v, want %v", tc.i, tc.id, got, tc.want)
 		}
 	}
+	// Remembering what is already known changes nothing to save.
+	c.changed[0] = false
+	c.Remember(0, id(10, old))
+	if c.changed[0] {
+		t.Error("remembering the same identity again marked the cache changed")
+	}
 	var nilCache *Cache
 	if nilCache.Known(0, id(10, old)) {
 		t.Error("a nil cache knows something")
