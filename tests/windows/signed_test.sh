@@ -21,7 +21,7 @@ while (($#)) && [[ $1 != -- ]]; do
 done
 (($#)) && shift
 [[ -n $signed ]] || fail "no hello_test_signed/hello.exe among the signed outputs"
-tar= unsigned=
+tar='' unsigned=''
 for f in "$@"; do
   [[ $f == */windows_amd64/hello.tar ]] && tar=$f
   [[ $f == */windows_amd64/hello.exe ]] && unsigned=$f
