@@ -22,15 +22,6 @@ func checkUnixPaths(exe string, trust []string, stopAt string, lstat lstatFunc, 
 	return newUnixChecker(lstat, readlink, stopAt).run(exe, trust)
 }
 
-// run applies the rule to the interpreter and the trust paths.
-func (c *unixChecker) run(exe string, trust []string) []Problem {
-	c.check(exe, true)
-	for _, t := range trust {
-		c.check(t, false)
-	}
-	return c.problems
-}
-
 func lstatOwner(p string) (uint32, fs.FileMode, error) {
 	fi, err := os.Lstat(p)
 	if err != nil {

@@ -158,3 +158,12 @@ func (c *unixChecker) add(p, reason, fix string) {
 	}
 	c.problems = append(c.problems, Problem{Path: p, Reason: reason, Fix: fix})
 }
+
+// run applies the rule to the interpreter and the trust paths.
+func (c *unixChecker) run(exe string, trust []string) []Problem {
+	c.check(exe, true)
+	for _, t := range trust {
+		c.check(t, false)
+	}
+	return c.problems
+}
