@@ -188,8 +188,8 @@ func TestWindowsLoaderUnderWine(t *testing.T) {
 		// argv: the interpreter's own absolute path, the hardening flags, the reader, the
 		// handle, the payload's form and part lengths, app root, loader, app name, then the
 		// app's arguments after "--", untouched.
-		boot := readFile(t, filepath.Join(repo, "signet", "launch", "bootstrap.py"))
-		lazy := readFile(t, filepath.Join(repo, "signet", "launch", "bootstrap_lazy.py"))
+		boot := readFile(t, filepath.Join(repo, "signet", "internal", "launch", "bootstrap.py"))
+		lazy := readFile(t, filepath.Join(repo, "signet", "internal", "launch", "bootstrap_lazy.py"))
 		manifest := sealedManifest(t, a.loader)
 		wantHead := []string{winNative(a.python), "-I", "-S", "-B", "-X", "frozen_modules=on", "-c", "<reader>",
 			rec.Handle, "py", strconv.Itoa(len(boot)), strconv.Itoa(len(lazy))}
