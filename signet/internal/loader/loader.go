@@ -56,7 +56,7 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 	}
 
 	// 2. The payload, from the loader's own executable.
-	self, raw, err := readSelf(selfPayloadPath())
+	self, raw, rawDigest, err := readSelf(selfPayloadPath())
 	if err != nil {
 		lines := []string{payloadMessage(err)}
 		report(stderr, lines)
@@ -106,7 +106,7 @@ func run(args []string, environ []string, stderr io.Writer, audit func(app strin
 	// Files found exactly as they were when this user's loader last hashed them are not
 	// read again (signet/internal/verifycache); then the bootstrap reads each module's sealed
 	// bytecode when it is imported, hashing the very bytes it loads.
-	cache := verifycache.Open(raw, appRoot, len(tree))
+	cache := verifycache.Open(rawDigest, appRoot, len(tree))
 	preload := launch.NewPreload(raw)
 	if cache != nil || m.VerifyAtImport {
 		preload = launch.NewBootstrapPreload(raw)

@@ -10,29 +10,29 @@ import (
 	"github.com/signet-dev/signet/signet/internal/payload"
 )
 
-// readSelf opens the loader's own executable and reads its payload. The file stays open, so
-// that a signature check (step 2b) reads the very file the payload came from; the caller
-// closes it.
-func readSelf(path string) (*os.File, []byte, error) {
+// readSelf opens the loader's own executable and reads its payload, and returns the
+// manifest's SHA-256 that the payload check computed. The file stays open, so that a
+// signature check (step 2b) reads the very file the payload came from; the caller closes it.
+func readSelf(path string) (*os.File, []byte, [32]byte, error) {
 	f, err := openSelf(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading payload: %w", err)
+		return nil, nil, [32]byte{}, fmt.Errorf("reading payload: %w", err)
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("reading payload: %w", err)
+		return nil, nil, [32]byte{}, fmt.Errorf("reading payload: %w", err)
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, nil, fmt.Errorf("reading payload: %s is not a regular file", path)
+		return nil, nil, [32]byte{}, fmt.Errorf("reading payload: %s is not a regular file", path)
 	}
-	raw, err := payload.Find(f, st.Size())
+	raw, digest, err := payload.FindWithDigest(f, st.Size())
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, [32]byte{}, fmt.Errorf("%s: %w", path, err)
 	}
-	return f, raw, nil
+	return f, raw, digest, nil
 }
 
 // errNotSigned is a loader sealed with require-signer that carries no signature.

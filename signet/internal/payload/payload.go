@@ -169,25 +169,33 @@ func skipPadding(r io.ReaderAt, size, certOffset, floor int64) (int64, error) {
 // its digest. It returns ErrNoPayload when there is no trailer, and an error wrapping
 // ErrDamaged when the payload is truncated, oversized, misplaced or modified.
 func Find(r io.ReaderAt, size int64) ([]byte, error) {
-	manifest, _, err := find(r, size)
+	manifest, _, _, err := find(r, size)
 	return manifest, err
 }
 
-func find(r io.ReaderAt, size int64) ([]byte, location, error) {
+// FindWithDigest is Find that also returns the manifest's SHA-256, which Find has checked
+// against the trailer: callers that key something on the manifest need not hash it again.
+func FindWithDigest(r io.ReaderAt, size int64) ([]byte, [32]byte, error) {
+	manifest, digest, _, err := find(r, size)
+	return manifest, digest, err
+}
+
+func find(r io.ReaderAt, size int64) ([]byte, [32]byte, location, error) {
+	var digest [32]byte
 	loc, err := locate(r, size)
 	if err != nil {
-		return nil, loc, err
+		return nil, digest, loc, err
 	}
 	n := loc.end - int64(TrailerSize) - loc.start
 	buf := make([]byte, n+sha256.Size)
 	if err := pefile.ReadAt(r, size, loc.start, buf); err != nil {
-		return nil, loc, fmt.Errorf("%w: %w", ErrDamaged, err)
+		return nil, digest, loc, fmt.Errorf("%w: %w", ErrDamaged, err)
 	}
 	manifest, want := buf[:n:n], buf[n:]
-	if got := sha256.Sum256(manifest); !bytes.Equal(got[:], want) {
-		return nil, loc, fmt.Errorf("%w: manifest digest mismatch", ErrDamaged)
+	if digest = sha256.Sum256(manifest); !bytes.Equal(digest[:], want) {
+		return nil, [32]byte{}, loc, fmt.Errorf("%w: manifest digest mismatch", ErrDamaged)
 	}
-	return manifest, loc, nil
+	return manifest, digest, loc, nil
 }
 
 // FindInFile opens the regular file at path and returns its payload, as Find does.
@@ -256,7 +264,7 @@ func Attach(stub, manifest []byte) ([]byte, error) {
 // intact (as for Find). The result shares exe's memory (with its capacity cut, so appending
 // to it copies). A signed PE is refused: removing its payload would break the signature.
 func Strip(exe []byte) ([]byte, error) {
-	_, loc, err := find(bytes.NewReader(exe), int64(len(exe)))
+	_, _, loc, err := find(bytes.NewReader(exe), int64(len(exe)))
 	if err != nil {
 		return nil, fmt.Errorf("strip: %w", err)
 	}

@@ -25,9 +25,10 @@ var trustedFS = map[int64]bool{
 // dirName is the cache directory's name under the user's cache directory.
 const dirName = "signet-verified"
 
-// Open returns the cache of the app tree at root for the manifest, for files checked files,
-// or nil when no cache can be used safely (see the package comment). It never fails.
-func Open(manifest []byte, root string, files int) *Cache {
+// Open returns the cache of the app tree at root for the manifest whose SHA-256 is
+// manifestDigest (the loader's payload check computes it), for files checked files, or nil
+// when no cache can be used safely (see the package comment). It never fails.
+func Open(manifestDigest [32]byte, root string, files int) *Cache {
 	var fs syscall.Statfs_t
 	if err := syscall.Statfs(root, &fs); err != nil || !trustedFS[int64(fs.Type)] {
 		return nil
@@ -37,8 +38,7 @@ func Open(manifest []byte, root string, files int) *Cache {
 		return nil
 	}
 	h := sha256.New()
-	h.Write(manifest)
-	h.Write([]byte{0})
+	h.Write(manifestDigest[:])
 	h.Write([]byte(root))
 	c := &Cache{since: time.Now().Add(-Margin).UnixNano(), records: make([]record, files), changed: make([]bool, files)}
 	h.Sum(c.key[:0])
