@@ -571,8 +571,10 @@ class SealedLoader:
 
     def create_module(self, spec):
         if self.kind.endswith("extension"):
-            # Verified here, then loaded by path: the dynamic loader opens the file again.
-            # Closing that gap (loading a verified copy from a sealed memfd) is future work.
+            if _NATIVE_FROM_MEMFD:
+                return _native(self._app).load_extension(spec, self.rel, self.path)
+            # Elsewhere (Windows) verified here, then loaded by path: the dynamic loader
+            # opens the file again (docs/threat-model.md, "Native code").
             self._app.read_verified(self.rel)
             return _imp.create_dynamic(spec)
         return None
@@ -619,6 +621,198 @@ class SealedLoader:
     def get_resource_reader(self, fullname):
         _load_lazy()
         return SealedResources(self._app, self.dir_rel)
+
+
+# --- native code from verified bytes (Linux) -------------------------------------------
+
+# On Linux every extension module of the app, and every library of the delivery it needs, is
+# mapped from a copy of its verified bytes in a memfd sealed against any change, loaded
+# through /proc/self/fd/N: patching, replacing or renaming the file on disk after the check
+# changes nothing that runs.
+_NATIVE_FROM_MEMFD = sys.platform.startswith("linux") and hasattr(_os, "memfd_create")
+_native_state = None
+
+
+def _native(app):
+    global _native_state
+    if _native_state is None:
+        _native_state = _Native(app)
+    return _native_state
+
+
+class _Native:
+    """Loads sealed native code from sealed memfds; libraries before the objects needing them.
+
+    The dynamic loader satisfies a DT_NEEDED name with an object already loaded whose
+    DT_SONAME is that name; so each library of the delivery that an object needs (found
+    through the object's RUNPATH/RPATH, $ORIGIN being the object's directory in the delivery)
+    is loaded first, from its own sealed memfd. A needed library of the delivery without a
+    matching SONAME could only be opened by path: that is refused.
+    """
+
+    _PT_LOAD, _PT_DYNAMIC = 1, 2
+    _DT_NEEDED, _DT_STRTAB, _DT_SONAME, _DT_RPATH, _DT_RUNPATH = 1, 5, 14, 15, 29
+
+    def __init__(self, app):
+        self._app = app
+        self._libraries = {}  # app path of a library -> its SONAME, once loaded
+        import fcntl  # built in on Linux CPython builds that signet supports
+        self._seal = getattr(fcntl, "F_ADD_SEALS", 1033)
+        self._seals = (getattr(fcntl, "F_SEAL_SEAL", 1) | getattr(fcntl, "F_SEAL_SHRINK", 2)
+                       | getattr(fcntl, "F_SEAL_GROW", 4) | getattr(fcntl, "F_SEAL_WRITE", 8))
+        self._fcntl = fcntl.fcntl
+        self._count = 0
+
+    def _fd_path(self, fd):
+        """A name for /proc/self/fd/<fd> that no earlier load used: the dynamic loader
+        takes an object whose name it has seen as already loaded, and descriptor numbers
+        come back once closed. Each load gets its number in binary spelled with the
+        prefix-free "./" (1) and "/" (0), which the kernel resolves to the same file."""
+        self._count += 1
+        bits = bin(self._count)[2:]
+        return "/proc/self/fd/" + "".join("./" if b == "1" else "/" for b in bits) + str(fd)
+
+    def _memfd(self, rel, data):
+        """A descriptor of a new memfd holding data, sealed against any change."""
+        try:
+            fd = _os.memfd_create("signet:" + rel.rpartition("/")[2],
+                                  _os.MFD_CLOEXEC | _os.MFD_ALLOW_SEALING)
+        except OSError as err:
+            _refuse("cannot load %s from its verified bytes: memfd_create failed (%s)"
+                    % (rel, err.strerror))
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[_os.write(fd, view):]
+            self._fcntl(fd, self._seal, self._seals)
+        except OSError as err:
+            _os.close(fd)
+            _refuse("cannot load %s from its verified bytes: %s" % (rel, err.strerror))
+        return fd
+
+    def load_extension(self, spec, rel, path):
+        data = self._app.read_verified(rel)
+        self._needed(rel, data, ())
+        fd = self._memfd(rel, data)
+        try:
+            memfd_spec = _bootstrap.ModuleSpec(spec.name, spec.loader,
+                                               origin=self._fd_path(fd))
+            module = _imp.create_dynamic(memfd_spec)
+        finally:
+            _os.close(fd)  # the mapping keeps the sealed copy alive
+        try:
+            module.__file__ = path
+        except (AttributeError, TypeError):
+            pass
+        return module
+
+    def _load_library(self, rel, soname):
+        data = self._app.read_verified(rel)
+        own, _, _, _ = self._dynamic(rel, data)
+        if own != soname:
+            _refuse("%s is needed as %r, but %s: signet maps the delivery's native code "
+                    "only from verified copies, which the dynamic loader matches by SONAME; "
+                    "give the library the SONAME it is needed by (patchelf --set-soname) and "
+                    "seal again" % (rel, soname, "its SONAME is %r" % own if own else "has no SONAME"))
+        self._needed(rel, data, ())
+        fd = self._memfd(rel, data)
+        try:
+            # create_dynamic maps the library, then finds no module init function in it:
+            # the library stays loaded, which is all that is wanted.
+            _imp.create_dynamic(_bootstrap.ModuleSpec("_signet_native_library", None,
+                                                      origin=self._fd_path(fd)))
+        except ImportError:
+            pass
+        finally:
+            _os.close(fd)
+        self._libraries[rel] = soname
+
+    def _needed(self, rel, data, inherited_rpath):
+        """Loads the libraries of the delivery that the object rel (bytes data) needs."""
+        _, needed, rpath, runpath = self._dynamic(rel, data)
+        if not needed:
+            return
+        origin = self._app.abspath(rel.rpartition("/")[0])
+        # The dynamic loader's order: DT_RPATH (the object's, then its loaders') unless
+        # the object has DT_RUNPATH; then the system's directories (outside the delivery).
+        dirs = runpath if runpath else rpath + list(inherited_rpath)
+        for name in needed:
+            if "/" in name:
+                continue
+            for d in dirs:
+                d = d.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
+                lib = self._app.relpath(d + "/" + name) if d.startswith("/") else None
+                if lib is None or lib not in self._app.files:
+                    continue
+                if lib not in self._libraries:
+                    self._load_library(lib, name)
+                break
+
+    def _dynamic(self, rel, data):
+        """(SONAME, NEEDED names, RPATH dirs, RUNPATH dirs) of an ELF object."""
+        try:
+            if data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
+                return None, [], [], []
+            wide = data[4] == 2
+            order = "little" if data[5] == 1 else "big"
+
+            def word(off, size):
+                if off < 0 or off + size > len(data):
+                    raise ValueError("out of bounds")
+                return int.from_bytes(data[off:off + size], order)
+
+            n = 8 if wide else 4
+            phoff = word(0x20 if wide else 0x1C, n)
+            phentsize = word(0x36 if wide else 0x2A, 2)
+            phnum = word(0x38 if wide else 0x2C, 2)
+            loads, dynamic = [], None
+            for i in range(phnum):
+                ph = phoff + i * phentsize
+                kind = word(ph, 4)
+                if wide:
+                    offset, vaddr, filesz = word(ph + 8, 8), word(ph + 16, 8), word(ph + 32, 8)
+                else:
+                    offset, vaddr, filesz = word(ph + 4, 4), word(ph + 8, 4), word(ph + 16, 4)
+                if kind == self._PT_LOAD:
+                    loads.append((vaddr, offset, filesz))
+                elif kind == self._PT_DYNAMIC:
+                    dynamic = (offset, filesz)
+            if dynamic is None:
+                return None, [], [], []
+            entries, strtab = [], None
+            for off in range(dynamic[0], dynamic[0] + dynamic[1] - 2 * n + 1, 2 * n):
+                tag, value = word(off, n), word(off + n, n)
+                if tag == 0:
+                    break
+                if tag == self._DT_STRTAB:
+                    strtab = value
+                entries.append((tag, value))
+            base = None
+            for vaddr, offset, filesz in loads:
+                if strtab is not None and vaddr <= strtab < vaddr + filesz:
+                    base = strtab - vaddr + offset
+            if base is None:
+                return None, [], [], []
+
+            def string(value):
+                start = base + value
+                end = data.index(b"\0", start)
+                return data[start:end].decode("utf-8", "surrogateescape")
+
+            soname, needed, rpath, runpath = None, [], [], []
+            for tag, value in entries:
+                if tag == self._DT_NEEDED:
+                    needed.append(string(value))
+                elif tag == self._DT_SONAME:
+                    soname = string(value)
+                elif tag == self._DT_RPATH:
+                    rpath += [d for d in string(value).split(":") if d]
+                elif tag == self._DT_RUNPATH:
+                    runpath += [d for d in string(value).split(":") if d]
+            return soname, needed, rpath, runpath
+        except (ValueError, IndexError):
+            _refuse("%s is not an ELF object that signet can read (its dynamic section is "
+                    "damaged)" % rel)
 
 
 def _load_pyc(data, rel):

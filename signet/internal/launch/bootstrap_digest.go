@@ -5,6 +5,6 @@ package launch
 // SHA-256 digests (hex) of bootstrap.py and bootstrap_lazy.py: they name the sealed
 // bytecode of the bootstrap (see bootstrapPaths).
 const (
-	bootstrapSHA256     = "7b72d43c94b637ec40399f7e8439f029e1300a80eca045dc75ccbec42dd69253"
+	bootstrapSHA256     = "cc47bb931315172526f172e3ad11516d2f15710acfce5b6f031a88463bfb86b4"
 	bootstrapLazySHA256 = "8ffd107c5c3793e93e97717c120421cb02a08da541976c5fdfcdef5771d29abf"
 )
