@@ -18,7 +18,7 @@ SIGNET_HOST_PACKAGES=(
   "test file              # tests: file types of built binaries"
   "test time              # tests: /usr/bin/time for resource measurements"
   "test python3.11        # the host CPython that sealed apps run under in the end-to-end tests"
-  "test gcc               # tests: builds the end-to-end tests' own C extension and the library it needs
+  "test gcc               # tests: builds the end-to-end tests' own C extension and the library it needs"
   "test openssl           # tests: test certificates, CMS, RFC 3161 time-stamp authority"
   "test osslsigncode      # tests: independent Authenticode verifier"
   "test icoutils          # tests: wrestool, an independent reader of Windows resources"
