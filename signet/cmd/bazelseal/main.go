@@ -22,6 +22,7 @@
 package main
 
 import (
+	"archive/tar"
 	"bufio"
 	"context"
 	"errors"
@@ -164,7 +165,55 @@ func sealAction(ctx context.Context, r *request) error {
 	if err := atomicfile.WriteBytes(r.outManifest, 0o644, d.Encoded); err != nil {
 		return err
 	}
-	return atomicfile.Write(r.outDelivery, 0o644, d.WriteTar)
+	return atomicfile.Write(r.outDelivery, 0o644, func(w io.Writer) error { return writeDelivery(w, d) })
+}
+
+// writeDelivery writes the delivery tar. seal.Delivery.WriteTar gives every sealed file mode
+// 0644, but a bundled interpreter is executed by the loader (execve needs an execute bit), so
+// its entry is rewritten with mode 0755; everything else passes through unchanged.
+func writeDelivery(w io.Writer, d *seal.Delivery) error {
+	if !d.Manifest.Bundled() {
+		return d.WriteTar(w)
+	}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := d.WriteTar(pw)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	err := copyTar(w, pr, d.Manifest.PythonPath)
+	if err == nil {
+		_, err = io.Copy(io.Discard, pr) // whatever follows the end-of-archive marker
+	}
+	pr.CloseWithError(errors.New("delivery tar: stopped reading")) // unblocks WriteTar on error
+	if werr := <-done; werr != nil {
+		return werr
+	}
+	return err
+}
+
+// copyTar copies the archive r to w, giving the regular file entry named exe mode 0755.
+func copyTar(w io.Writer, r io.Reader, exe string) error {
+	tr, tw := tar.NewReader(r), tar.NewWriter(w)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return tw.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("delivery tar: %w", err)
+		}
+		if hdr.Name == exe && hdr.Typeflag == tar.TypeReg {
+			hdr.Mode = 0o755
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("delivery tar: %w", err)
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return fmt.Errorf("delivery tar: %w", err)
+		}
+	}
 }
 
 // expandParams replaces an argument "@FILE" by the lines of FILE (one argument per line).

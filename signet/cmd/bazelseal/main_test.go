@@ -179,6 +179,30 @@ func TestSealActionWithRuntime(t *testing.T) {
 	if got := strings.Join(paths, " "); got != "main.py runtime/bin/python3.11 runtime/lib/python3.11/os.py" {
 		t.Errorf("sealed %s", got)
 	}
+	// The loader executes the bundled interpreter: the delivery tar must say so.
+	tf, err := os.Open(filepath.Join(dir, "app.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tf.Close()
+	tr := tar.NewReader(tf)
+	var modes []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			modes = append(modes, h.Name+" "+h.FileInfo().Mode().String())
+		}
+	}
+	wantModes := "app -rwxr-xr-x|main.py -rw-r--r--|runtime/bin/python3.11 -rwxr-xr-x|runtime/lib/python3.11/os.py -rw-r--r--"
+	if got := strings.Join(modes, "|"); got != wantModes {
+		t.Errorf("tar modes %s, want %s", got, wantModes)
+	}
 	// A runtime for another CPU is refused.
 	elf[18] = 183 // EM_AARCH64
 	write("python", elf, 0o755)
