@@ -104,8 +104,10 @@ def _per_os(value):
 def signet_loader(
         name,
         main,
-        python,
-        python_version,
+        python = None,
+        python_version = None,
+        runtime = None,
+        runtime_dir = "runtime",
         srcs = [],
         deps = [],
         data = [],
@@ -124,14 +126,15 @@ def signet_loader(
     """Seals a Python app into a loader for each target platform.
 
     A loader (`hello` on Linux, `hello.exe` on Windows) verifies every sealed file of the app
-    at each start, then runs the entry script with the target machine's interpreter, hardened.
+    at each start, then runs the entry script with the target machine's interpreter (`python`)
+    or with a CPython bundled into the delivery (`runtime`), hardened.
     For each platform the target builds the loader, its canonical manifest
     (`hello.manifest`) and the delivery (`hello.tar`: the loader and the app tree exactly as
     installed, with sorted entries, fixed mtimes, owner 0:0, modes 0755/0644). Output group
     per platform: `linux_amd64`, `windows_amd64`, ... Providers: `SignetLoaderInfo`, and with
-    one platform and no `bytecode_interpreter` rules_pkg's `PackageFilegroupInfo` (the
-    installed tree for your own `pkg_tar` / `pkg_zip`; with sealed bytecode, whose files exist
-    only inside the delivery tar, use that tar instead).
+    one platform, no `bytecode_interpreter` and no `runtime` rules_pkg's `PackageFilegroupInfo`
+    (the installed tree for your own `pkg_tar` / `pkg_zip`; with sealed bytecode, whose files
+    exist only inside the delivery tar, or a bundled runtime, use that tar instead).
 
     `bazel run` on it (Linux hosts) unpacks the delivery for this machine into a private
     temporary directory and runs the loader with the arguments given.
@@ -171,6 +174,32 @@ def signet_loader(
     )
     ```
 
+    A bundled runtime: `runtime` names a rules_python `py_runtime` with `interpreter` and
+    `files` (a relocatable CPython, such as the hermetic interpreters of rules_python's `python`
+    extension). Its files are sealed and shipped in the delivery under `runtime_dir`, and the
+    loader runs that interpreter, wherever the delivery's directory is moved. The seal is
+    analysed once per target platform (a platform transition), so a `select()` on the platform
+    (or an `alias` with one) picks each platform's runtime; a platform that gets no runtime
+    (`None`) uses `python`:
+
+    ```starlark
+    signet_loader(
+        name = "hello_loader",
+        main = "hello.py",
+        srcs = ["hello.py"],
+        runtime = select({
+            "@platforms//os:linux": "@python_3_11_x86_64-unknown-linux-gnu//:py3_runtime",
+            "//conditions:default": None,
+        }),
+        python = {"windows": "C:/Python311/python.exe"},
+        python_version = "3.11",
+        platforms = [
+            "@signet//platforms:linux_amd64",
+            "@signet//platforms:windows_amd64",
+        ],
+    )
+    ```
+
     macOS is not supported: signet has no loader stub for it.
 
     Args:
@@ -180,8 +209,21 @@ def signet_loader(
       python: the interpreter's absolute path on the target machine (never run at build
         time), or a dict by target OS (`"linux"`, `"windows"`, `"default"`). Windows paths use
         `/`. Example: `{"linux": "/usr/bin/python3.11", "windows": "C:/Python311/python.exe"}`.
+        Give either `python` or `runtime` for an OS, not both.
       python_version: the interpreter's version `X.Y`, checked at every start. Example:
-        `"3.11"`.
+        `"3.11"`. With `runtime` it may be left out when the runtime's `PyRuntimeInfo` has
+        `interpreter_version_info` (newer rules_python), which it must then agree with.
+      runtime: a label with rules_python's `PyRuntimeInfo` (a `py_runtime` with `interpreter`
+        and `files`; one with `interpreter_path` is refused: give that path as `python`)
+        whose interpreter and files are bundled into the delivery. The runtime's top
+        directory is the interpreter's directory, or its parent when that is `bin`
+        (`bin/python3.11`; the Windows embeddable layout has `python.exe` at the top); every
+        file must lie under it. Files in `__pycache__` are left out (neither sealed nor
+        shipped). Use `select()` on the platform for a runtime per platform (see above).
+        Example: `"@python_3_11_x86_64-unknown-linux-gnu//:py3_runtime"`.
+      runtime_dir: the bundled runtime's directory in the delivery; the loader then runs the
+        interpreter at its path under the top directory there (`runtime/bin/python3.11`,
+        `runtime/python.exe`). No app file may lie in it.
       srcs: Python sources of the app (`.py`, `.pyw`). Example: `glob(["**/*.py"])`.
       deps: `py_library` targets (their transitive sources and data, placed by their
         `imports`) and filegroups of Python sources. A dep without Python sources is an error.
@@ -192,13 +234,15 @@ def signet_loader(
         transition); empty means the build's own `--platforms`. Known:
         `@signet//platforms:linux_amd64`, `linux_arm64`, `windows_amd64`, `windows_arm64`.
       python_trust: absolute paths on the target whose ownership the loader checks (the
-        interpreter's `sys.path` and libpython), a list or a dict by OS. Default: the standard
+        interpreter's `sys.path` and libpython), a list or a dict by OS; not for an OS with a
+        bundled `runtime`. Default: the standard
         installation's (Linux: `<prefix>/lib/pythonX.Y`, its `lib-dynload`,
         `<prefix>/lib/pythonXY.zip`; Windows: the interpreter's directory, `DLLs`, `Lib`,
         `pythonXY.zip`). Example: `{"linux": ["/usr/lib/python3.11",
         "/usr/lib/python3.11/lib-dynload"]}`.
       python_sha256: pins the interpreter executable's SHA-256 (64 lower-case hex digits); a
-        loader then refuses any other interpreter.
+        loader then refuses any other interpreter. Not with `runtime` (a bundled interpreter is
+        sealed anyway).
       loader_name: the loader's file name without `.exe`. Default: `main`'s name without
         `.py` (`hello.py` gives `hello` and `hello.exe`).
       strip_prefix: workspace directory stripped from app paths (rule 2 above); default
@@ -213,7 +257,8 @@ def signet_loader(
         a hermetic rules_python interpreter, `"@python_3_11_host//:python"`). The target
         machine's interpreter is not available in the build, so without this the loaders seal
         no bytecode and modules are compiled from their verified source at each import. Only
-        Linux loaders get it.
+        Linux loaders get it. With `runtime`, the runtime's standard library gets sealed
+        bytecode too.
       windows_resources: version information of the Windows loaders (Explorer's Properties >
         Details), a dict with any of `company`, `product`, `description`, `file_version`,
         `product_version` (`1.2.3` or `1.2.3.4`), `copyright`, `original_filename`,
@@ -244,7 +289,9 @@ def signet_loader(
         deps = deps,
         data = data,
         python = _per_os(python),
-        python_version = python_version,
+        python_version = "" if python_version == None else python_version,
+        runtime = runtime,
+        runtime_dir = runtime_dir,
         python_trust = _per_os(python_trust),
         python_sha256 = python_sha256,
         loader_name = loader_name,

@@ -15,7 +15,8 @@ def _impl(ctx):
         "loaders": "dict: target (\"linux/amd64\", \"windows/amd64\", ...) to a struct with " +
                    "`loader` (File: `hello` or `hello.exe`), `manifest` (File: its canonical " +
                    "manifest), `delivery` (File: tar of the loader and the app tree as installed), " +
-                   "`target` (string), `app_files` (dict: app path to File, the sealed inputs) and `level` " +
+                   "`target` (string), `app_files` (dict: app path to File, the sealed inputs of " +
+                   "the app; a bundled runtime's files are in the delivery only) and `level` " +
                    "(string: `\"enforce\"` or `\"warn\"`).",
         "entry": "string: the app path of the entry script.",
     },

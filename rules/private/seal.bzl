@@ -2,9 +2,11 @@
 
 load("@rules_pkg//pkg:providers.bzl", "PackageFilegroupInfo", "PackageFilesInfo")
 load("@rules_python//python:py_info.bzl", "PyInfo")
+load("@rules_python//python:py_runtime_info.bzl", "PyRuntimeInfo")
 load("//toolchains:platforms.bzl", "targets")
 load("//toolchains:types.bzl", "SIGNET_TOOLCHAIN_TYPE", "STUB_TOOLCHAIN_TYPE")
-load(":paths.bzl", "app_path", "import_root", "normalize", "workspace_path")
+load(":paths.bzl", "app_path", "import_root", "normalize", "strip_dir", "workspace_path")
+load(":runtime.bzl", "runtime_top", "runtime_version")
 
 SealedInfo = provider(
     doc = "Private: what signet_seal made for one platform.",
@@ -49,18 +51,65 @@ def _dir_attr(ctx, attr, value):
         _fail(ctx, attr, "%r leaves the app root (it has more \"..\" than directories): give a path inside the workspace" % value)
     return norm
 
-def _pick_python(ctx, goos):
-    """The interpreter path for the target OS from the `python` dict ("linux", "windows", "default")."""
+def _pick_python(ctx, goos, bundled):
+    """The interpreter path for the target OS from the `python` dict ("linux", "windows", "default").
+
+    None when the loader bundles a runtime (`bundled`), which is then the only interpreter.
+    """
     paths = ctx.attr.python
     path = paths.get(goos, paths.get("default"))
+    if bundled:
+        if path != None:
+            _fail(ctx, "python", "give either python (an interpreter installed on the target) or runtime (one bundled into the delivery), not both: %s targets get python %r and runtime %s; leave %s out of python (or select() no runtime for %s)" % (goos, path, label_text(ctx.attr.runtime.label), goos, goos))
+        return None
     if path == None:
-        _fail(ctx, "python", "no interpreter path for %s targets (got keys %s): add %r to the dict, e.g. python = {\"linux\": \"/usr/bin/python3.11\", \"windows\": \"C:/Python311/python.exe\"}" % (goos, sorted(paths.keys()), goos))
+        _fail(ctx, "python", "no interpreter path for %s targets (got keys %s): add %r to the dict, e.g. python = {\"linux\": \"/usr/bin/python3.11\", \"windows\": \"C:/Python311/python.exe\"}, or bundle an interpreter with runtime" % (goos, sorted(paths.keys()), goos))
     windows_style = len(path) >= 3 and path[1] == ":" and path[2] in ("/", "\\")
     if goos == "windows" and not windows_style:
         _fail(ctx, "python", "%r is not a Windows path, but this loader is for Windows: give the interpreter's path on the Windows machine per OS, e.g. python = {\"linux\": %r, \"windows\": \"C:/Python311/python.exe\"}" % (path, path))
     if goos != "windows" and not path.startswith("/"):
         _fail(ctx, "python", "%r is not an absolute %s path: give the interpreter's absolute path on the target machine, e.g. \"/usr/bin/python3.11\"" % (path, goos))
+    if not ctx.attr.python_version:
+        _fail(ctx, "python_version", "required with python: give the version X.Y of the interpreter %s, e.g. python_version = \"3.11\"" % path)
     return path
+
+def _bundled_runtime(ctx, app_files):
+    """The runtime of `runtime` for this target platform, or None.
+
+    Returns struct(python, version, files, dir): the interpreter's path in the delivery, the
+    Python version X.Y, the runtime's files as a list of (File, path relative to its top
+    directory) sorted by that path, and the runtime's directory in the delivery.
+    """
+    target = ctx.attr.runtime
+    if target == None:
+        return None
+    what = label_text(target.label)
+    info = target[PyRuntimeInfo]
+    if info.interpreter == None:
+        _fail(ctx, "runtime", "%s is a py_runtime with interpreter_path %r, an interpreter installed on the target machine, with no files to bundle: give that path as python instead, or point runtime at a py_runtime with interpreter and files" % (what, info.interpreter_path))
+    runtime_dir = normalize(ctx.attr.runtime_dir)
+    if not runtime_dir:
+        _fail(ctx, "runtime_dir", "%r is not a directory inside the delivery (the loader and the app are at its top): give the runtime a directory of its own, e.g. runtime_dir = \"runtime\"" % ctx.attr.runtime_dir)
+    for f, path in app_files:
+        if path.lower() == runtime_dir.lower() or path.lower().startswith(runtime_dir.lower() + "/"):
+            _fail(ctx, "runtime_dir", "the app file %s has the app path %r, inside %r, where the runtime goes in the delivery: choose another runtime_dir, or move the file (prefix, strip_prefix)" % (f.short_path, path, runtime_dir))
+    interpreter = workspace_path(info.interpreter)
+    top = runtime_top(interpreter)
+    files = []
+    for f in depset([info.interpreter], transitive = [info.files]).to_list():
+        rel = strip_dir(workspace_path(f), top)
+        if rel == None:
+            _fail(ctx, "runtime", "%s (a file of %s) is not under the runtime's top directory %s (the directory of its interpreter %s, or its parent when that is bin): a bundled runtime is one directory tree; move the file into it, or leave it out of the py_runtime's files" % (f.short_path, what, top or "(the workspace root)", info.interpreter.short_path))
+        files.append((f, rel))
+    version, error = runtime_version(getattr(info, "interpreter_version_info", None), ctx.attr.python_version, what)
+    if error:
+        _fail(ctx, "python_version", error)
+    return struct(
+        python = runtime_dir + "/" + strip_dir(interpreter, top),
+        version = version,
+        files = sorted(files, key = lambda entry: entry[1]),
+        dir = runtime_dir,
+    )
 
 def _check_attrs(ctx):
     """Checks the attribute values that do not depend on the target platform."""
@@ -135,7 +184,15 @@ def _seal_impl(ctx):
     if not _is_python_source(main_file.path):
         _fail(ctx, "main", "%s is not a Python script (.py or .pyw)" % main_file.short_path)
 
-    python = _pick_python(ctx, stub.goos)
+    python = _pick_python(ctx, stub.goos, bundled = ctx.attr.runtime != None)
+    runtime = _bundled_runtime(ctx, files)
+    trust = ctx.attr.python_trust.get(stub.goos, ctx.attr.python_trust.get("default", []))
+    if runtime:
+        python = runtime.python
+        if trust:
+            _fail(ctx, "python_trust", "%s targets bundle runtime %s, whose search path lies inside the delivery and follows from its layout: leave %s out of python_trust" % (stub.goos, label_text(ctx.attr.runtime.label), stub.goos))
+        if ctx.attr.python_sha256:
+            _fail(ctx, "python_sha256", "%s targets bundle runtime %s, whose interpreter is sealed with every file of it: leave python_sha256 out (or select() it per platform)" % (stub.goos, label_text(ctx.attr.runtime.label)))
     loader_name = ctx.attr.loader_name
     exe = loader_name + ".exe" if stub.goos == "windows" else loader_name
     outdir = ctx.label.name + "/" + stub.platform_key + "/"
@@ -149,8 +206,7 @@ def _seal_impl(ctx):
     args.add("--target", stub.target)
     args.add("--stub", stub.stub)
     args.add("--python", python)
-    args.add("--python-version", ctx.attr.python_version)
-    trust = ctx.attr.python_trust.get(stub.goos, ctx.attr.python_trust.get("default", []))
+    args.add("--python-version", runtime.version if runtime else ctx.attr.python_version)
     args.add_all(trust, before_each = "--python-trust")
     if ctx.attr.python_sha256:
         args.add("--python-sha256", ctx.attr.python_sha256)
@@ -158,6 +214,14 @@ def _seal_impl(ctx):
     args.add("--main", main_app)
     args.add("--loader-name", loader_name)
     inputs = [stub.stub] + [f for f, _ in files]
+    if runtime:
+        # The runtime's files, each with its path under the runtime's top directory; in the
+        # delivery they go under runtime_dir, and --python names the interpreter there.
+        args.add("--runtime-dir", runtime.dir)
+        for f, path in runtime.files:
+            args.add("--runtime-src", f)
+            args.add("--runtime-path", path)
+        inputs += [f for f, _ in runtime.files]
     if stub.goos == "windows":
         # Every Windows loader gets the application manifest; these add version information
         # and the icon. {KEY} in a value takes the workspace status value when stamping.
@@ -197,8 +261,9 @@ def _seal_impl(ctx):
 
     # The installed tree for the user's own pkg_tar / pkg_zip: the loader and the app files at
     # their app paths. Sealed bytecode exists only inside the delivery tar, and a tree without
-    # it would be refused (MISSING), so with bytecode the tree is offered only as that tar.
-    package_files = None if with_bytecode else PackageFilegroupInfo(
+    # it would be refused (MISSING), so with bytecode the tree is offered only as that tar; so
+    # is a tree with a bundled runtime (the tar holds it, as sealed).
+    package_files = None if with_bytecode or runtime else PackageFilegroupInfo(
         pkg_files = [
             (PackageFilesInfo(dest_src_map = {exe: loader}, attributes = {"mode": "0755"}), ctx.label),
             (PackageFilesInfo(dest_src_map = app_files, attributes = {"mode": "0644"}), ctx.label),
@@ -239,10 +304,15 @@ SEAL_ATTRS = {
     "loader_name": attr.string(mandatory = True, doc = "File name of the loader."),
     "main": attr.label(allow_single_file = True, mandatory = True, doc = "The entry script."),
     "prefix": attr.string(doc = "App directory for srcs and data."),
-    "python": attr.string_dict(mandatory = True, doc = "Interpreter path per target OS."),
+    "python": attr.string_dict(doc = "Interpreter path per target OS."),
     "python_sha256": attr.string(doc = "Pin of the interpreter's digest."),
     "python_trust": attr.string_list_dict(doc = "Trusted interpreter paths per target OS."),
-    "python_version": attr.string(mandatory = True, doc = "X.Y"),
+    "python_version": attr.string(doc = "X.Y (optional with a runtime that knows its version)."),
+    "runtime": attr.label(
+        doc = "A py_runtime (PyRuntimeInfo) whose interpreter and files are bundled into the delivery.",
+        providers = [PyRuntimeInfo],
+    ),
+    "runtime_dir": attr.string(default = "runtime", doc = "The bundled runtime's directory in the delivery."),
     "srcs": attr.label_list(allow_files = [".py", ".pyw"], doc = "Python sources."),
     "stamp": attr.int(
         default = -1,
